@@ -1,0 +1,40 @@
+"""Command-line entry: parses arguments, runs one command, turns errors into `FAILED: …` + exit code."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import EXIT_ERROR, TrmError
+
+# Registry of commands, in the order `--help` lists them: each module has register() and run().
+COMMANDS = ("migrate", "status", "repair")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m trm_directus",
+        description="TRM Directus toolchain: db-init migrations, stacks, schema as code, seeds.",
+    )
+    parser.add_argument("--version", action="version", version=f"trm-directus {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+    for name in COMMANDS:
+        module = importlib.import_module(f".commands.{name.replace('-', '_')}", __package__)
+        p = module.register(sub)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except TrmError as exc:
+        print(f"FAILED: {exc.render()}", file=sys.stderr, flush=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("FAILED: interrupted", file=sys.stderr, flush=True)
+        return EXIT_ERROR

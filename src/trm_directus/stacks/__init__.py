@@ -1,0 +1,1 @@
+"""Stacks: PostgreSQL (+PostGIS, +TimescaleDB where it exists) + Redis + Directus, native or compose."""

@@ -1,0 +1,205 @@
+"""A private PostgreSQL (+PostGIS) cluster from the OS packages: initdb, start on a free port, stop."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import psycopg
+
+from .. import console
+from ..db import DbSettings
+from ..errors import StackError
+from . import proc
+
+SUPERUSER = "postgres"
+
+
+def find_bindir() -> Path:
+    """The bin directory of the newest PostgreSQL whose PostGIS is installed (or TRM_PG_BINDIR)."""
+    override = os.environ.get("TRM_PG_BINDIR")
+    if override:
+        return Path(override)
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name), reverse=True)
+    for bindir in candidates:
+        version = Path(bindir).parent.name
+        if Path(f"/usr/share/postgresql/{version}/extension/postgis.control").exists():
+            return Path(bindir)
+    if candidates:
+        return Path(candidates[0])
+    initdb = shutil.which("initdb")
+    if initdb:
+        return Path(initdb).resolve().parent
+    raise StackError(
+        "no PostgreSQL server binaries found (initdb)",
+        "install them: apt-get install postgresql-15 postgresql-15-postgis-3 (or set TRM_PG_BINDIR)",
+    )
+
+
+def postgis_available(bindir: Path) -> bool:
+    version = bindir.parent.name
+    return Path(f"/usr/share/postgresql/{version}/extension/postgis.control").exists()
+
+
+class PostgresCluster:
+    """One cluster in `base_dir/pgdata`, owned by the unprivileged user when running as root.
+
+    When the unprivileged user cannot reach `base_dir` (e.g. a checkout under /root), the data
+    directory lives in a private directory under the system temp dir instead, and is removed with
+    the cluster by `destroy()`.
+    """
+
+    def __init__(self, base_dir: Path, *, port: int | None = None, password: str = "postgres", durable: bool = False) -> None:
+        self.base_dir = Path(base_dir)
+        self.bindir = find_bindir()
+        self.port = port
+        self.password = password
+        self.durable = durable
+        self.pg_dir = self._pick_pg_dir()
+        self.data_dir = self.pg_dir / "data"
+        self.log = self.pg_dir / "postgres.log"
+
+    def _pick_pg_dir(self) -> Path:
+        """The directory owned by the cluster's user: data, socket and log live in it."""
+        self.base_dir.mkdir(parents=True, exist_ok=True)
+        if proc.user_can_reach(self.base_dir / "postgres"):
+            return self.base_dir / "postgres"
+        key = hashlib.sha256(str(self.base_dir.resolve()).encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"trm-directus-pg-{key}"
+
+    @property
+    def settings(self) -> DbSettings:
+        assert self.port is not None, "cluster not started"
+        return DbSettings(host="127.0.0.1", port=self.port, database="postgres", user=SUPERUSER, password=self.password)
+
+    def dsn(self, database: str = "postgres") -> str:
+        return self.settings.with_database(database).dsn
+
+    @property
+    def initialized(self) -> bool:
+        return (self.data_dir / "PG_VERSION").exists()
+
+    def _bin(self, name: str) -> str:
+        return str(self.bindir / name)
+
+    def init(self) -> None:
+        if self.initialized:
+            return
+        if not postgis_available(self.bindir):
+            console.warn(
+                f"PostGIS is not installed for {self.bindir}: apt-get install postgresql-{self.bindir.parent.name}-postgis-3"
+            )
+        self.pg_dir.mkdir(parents=True, exist_ok=True)
+        pwfile = self.pg_dir / "pwfile"
+        pwfile.write_text(self.password + "\n")
+        proc.give_to_user(self.pg_dir)
+        with console.step(f"initdb {self.data_dir}"):
+            proc.run(
+                [
+                    *proc.as_user_prefix(),
+                    self._bin("initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    SUPERUSER,
+                    "--pwfile",
+                    str(pwfile),
+                    "--auth-host=scram-sha-256",
+                    "--auth-local=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-sync",
+                ],
+                step="initdb",
+            )
+        pwfile.unlink()
+
+    def _conf_args(self) -> str:
+        opts = {
+            "port": str(self.port),
+            "listen_addresses": "'127.0.0.1'",
+            "unix_socket_directories": f"'{self.pg_dir}'",
+            "max_connections": "200",
+            "shared_buffers": "128MB",
+        }
+        if not self.durable:
+            # Throw-away stacks: durability costs seconds and buys nothing.
+            opts |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+        return " ".join(f"-c {k}={v}" for k, v in opts.items())
+
+    def start(self, timeout: float = 60) -> None:
+        self.init()
+        if self.port is None:
+            self.port = proc.free_port()
+        if self.running():
+            return
+        with console.step(f"postgres on 127.0.0.1:{self.port}"):
+            try:
+                proc.run(
+                    [
+                        *proc.as_user_prefix(),
+                        self._bin("pg_ctl"),
+                        "-D",
+                        str(self.data_dir),
+                        "-l",
+                        str(self.log),
+                        "-o",
+                        self._conf_args(),
+                        "-w",
+                        "-t",
+                        str(int(timeout)),
+                        "start",
+                    ],
+                    step="postgres start",
+                    log=self.log,
+                    timeout=timeout + 10,
+                )
+            except StackError as exc:
+                raise StackError(
+                    f"PostgreSQL did not start on port {self.port}",
+                    "see the log tail below; a port clash means another server took the port: retry",
+                    step="postgres",
+                    log_tail=proc.tail(self.log),
+                ) from exc
+
+    def running(self) -> bool:
+        if not self.initialized:
+            return False
+        result = subprocess.run(
+            [*proc.as_user_prefix(), self._bin("pg_ctl"), "-D", str(self.data_dir), "status"], capture_output=True, text=True
+        )
+        return result.returncode == 0
+
+    def stop(self) -> None:
+        if self.running():
+            subprocess.run(
+                [*proc.as_user_prefix(), self._bin("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "-t", "60", "stop"],
+                capture_output=True,
+                text=True,
+            )
+
+    def destroy(self) -> None:
+        """Stop and delete the cluster's directory (data, socket, log)."""
+        self.stop()
+        shutil.rmtree(self.pg_dir, ignore_errors=True)
+
+    def create_database(self, name: str, *, drop: bool = False, template: str | None = None) -> str:
+        """Create a database (dropping it first when asked) and return its DSN."""
+        with psycopg.connect(self.dsn(), autocommit=True) as conn:
+            if drop:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            if not exists:
+                tmpl = f' TEMPLATE "{template}"' if template else ""
+                conn.execute(f'CREATE DATABASE "{name}"{tmpl}')
+        return self.dsn(name)
+
+    def drop_database(self, name: str) -> None:
+        with psycopg.connect(self.dsn(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

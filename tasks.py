@@ -1,0 +1,39 @@
+"""invoke tasks: developer shortcuts that delegate to `python -m trm_directus` (no logic here).
+
+`inv --list` shows them; each task's first docstring line is its help.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+
+from invoke import Context, task
+
+
+def cli(c: Context, *args: object, pty: bool = False) -> None:
+    """Run the package CLI with the same interpreter invoke runs under; its exit code is ours."""
+    argv = [sys.executable, "-m", "trm_directus", *(str(a) for a in args if a is not None and a != "")]
+    c.run(shlex.join(argv), pty=pty)
+
+
+def opt(flag: str, value: object) -> list[str]:
+    return [flag, str(value)] if value not in (None, "", False) else []
+
+
+@task(help={"phase": "pre (default), post or all", "dry_run": "list what would run, write nothing", "dsn": "PostgreSQL URL"})
+def migrate(c, phase="pre", dry_run=False, dsn=None):
+    """Apply pending db-init SQL files (validates checksums and order first)."""
+    cli(c, "migrate", "--phase", phase, *(["--dry-run"] if dry_run else []), *opt("--dsn", dsn))
+
+
+@task(help={"dsn": "PostgreSQL URL"})
+def status(c, dsn=None):
+    """Show every db-init file and its state (applied / pending / changed / missing)."""
+    cli(c, "status", *opt("--dsn", dsn))
+
+
+@task(iterable=["file"], help={"file": "file to repair (repeatable; default: every changed file)", "dsn": "PostgreSQL URL"})
+def repair(c, file=None, dsn=None):
+    """Accept the new content of deliberately edited applied db-init files."""
+    cli(c, "repair", *opt("--dsn", dsn), *(file or []))

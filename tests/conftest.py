@@ -1,0 +1,66 @@
+"""Shared fixtures: a real PostgreSQL cluster for the session, a fresh database per test."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DB_INIT = REPO / "db-init"
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(tmp_path_factory: pytest.TempPathFactory):
+    """A private PostgreSQL (+PostGIS) cluster on a free port, removed at the end of the session."""
+    from trm_directus.stacks.postgres import PostgresCluster
+
+    cluster = PostgresCluster(tmp_path_factory.mktemp("pg"))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture
+def fresh_db(pg_cluster, request: pytest.FixtureRequest) -> Iterator[str]:
+    """An empty database named after the test (and the xdist worker), dropped before and after."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = re.sub(r"[^a-z0-9_]", "_", f"t_{worker}_{request.node.name}".lower())[:60]
+    dsn = pg_cluster.create_database(name, drop=True)
+    yield dsn
+    pg_cluster.drop_database(name)
+
+
+@pytest.fixture
+def db_init_copy(tmp_path: Path) -> Path:
+    """A private copy of the committed db-init directory that a test may edit."""
+    target = tmp_path / "db-init"
+    shutil.copytree(DB_INIT, target)
+    return target
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run `python -m trm_directus` as a user would, returning its exit code and output."""
+    full_env = {**os.environ, "TRM_TIMESCALEDB": "optional", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "trm_directus", *args], capture_output=True, text=True, env=full_env, timeout=timeout, cwd=REPO
+    )
+
+
+def query(dsn: str, sql: str, params: tuple = ()) -> list[tuple]:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        return conn.execute(sql, params).fetchall()
