@@ -13,21 +13,25 @@ nox.options.error_on_missing_interpreters = True
 
 DEV = ".[dev]"
 LINT_PATHS = ["src", "tests", "noxfile.py", "tasks.py"]
+SHELL_SCRIPTS = ["image/entrypoint.sh", ".ci/run"]
 
 
 def install(session: nox.Session) -> None:
     session.install("-e", DEV)
 
 
-def tests_impl(session: nox.Session, *paths: str) -> None:
+def tests_impl(session: nox.Session, *paths: str, directus: bool = False) -> None:
     install(session)
+    if directus:
+        # Cold cache: a few minutes of npm, with progress here rather than hidden in a fixture.
+        session.run("python", "-m", "trm_directus", "stack", "install")
     session.run("pytest", *(session.posargs or paths))
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit and integration tests (real PostgreSQL, Redis and Directus started by the fixtures)."""
-    tests_impl(session, "tests")
+    tests_impl(session, "tests", directus=True)
 
 
 @nox.session
@@ -38,8 +42,31 @@ def unit(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format check) and yamllint."""
+    """ruff (lint + format check), yamllint, shellcheck, hadolint."""
     install(session)
     session.run("ruff", "check", *LINT_PATHS)
     session.run("ruff", "format", "--check", *LINT_PATHS)
     session.run("yamllint", "--strict", ".")
+    session.run("shellcheck", *SHELL_SCRIPTS)
+    session.run("hadolint", "image/Dockerfile")
+
+
+@nox.session(default=False)
+def up(session: nox.Session) -> None:
+    """Boot the persistent dev stack from a fresh clone (`nox -s up -- --backend native --port 8055`)."""
+    install(session)
+    session.run("python", "-m", "trm_directus", "stack", "up", *session.posargs)
+
+
+@nox.session(default=False)
+def down(session: nox.Session) -> None:
+    """Stop the dev stack (`nox -s down -- --purge` deletes its data)."""
+    install(session)
+    session.run("python", "-m", "trm_directus", "stack", "down", *session.posargs)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks against the issue targets (`nox -s bench -- install-cold boot`)."""
+    install(session)
+    session.run("python", "-m", "trm_directus", "bench", *session.posargs)

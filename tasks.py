@@ -21,14 +21,44 @@ def opt(flag: str, value: object) -> list[str]:
     return [flag, str(value)] if value not in (None, "", False) else []
 
 
+@task(help={"backend": "native, compose or auto (default: compose when a Docker engine answers)", "port": "Directus port"})
+def up(c, backend="auto", port=None):
+    """Boot the local dev stack (Postgres+PostGIS, Redis, Directus) and print URL and credentials."""
+    cli(c, "stack", "up", "--backend", backend, *opt("--port", port))
+
+
+@task(help={"purge": "also delete the stack's database and state"})
+def down(c, purge=False):
+    """Stop the local dev stack (its data is kept unless --purge)."""
+    cli(c, "stack", "down", *(["--purge"] if purge else []))
+
+
+@task
+def status(c):
+    """Show the dev stack: processes, health, URLs, credentials."""
+    cli(c, "stack", "status")
+
+
+@task(help={"service": "directus (default), postgres or redis", "lines": "how many lines"})
+def logs(c, service="directus", lines=80):
+    """Show the last lines of a dev stack service's log."""
+    cli(c, "stack", "logs", "--service", service, "--lines", lines)
+
+
+@task
+def psql(c):
+    """Open psql on the dev stack's database."""
+    cli(c, "stack", "psql", pty=True)
+
+
 @task(help={"phase": "pre (default), post or all", "dry_run": "list what would run, write nothing", "dsn": "PostgreSQL URL"})
 def migrate(c, phase="pre", dry_run=False, dsn=None):
     """Apply pending db-init SQL files (validates checksums and order first)."""
     cli(c, "migrate", "--phase", phase, *(["--dry-run"] if dry_run else []), *opt("--dsn", dsn))
 
 
-@task(help={"dsn": "PostgreSQL URL"})
-def status(c, dsn=None):
+@task(name="db-status", help={"dsn": "PostgreSQL URL"})
+def db_status(c, dsn=None):
     """Show every db-init file and its state (applied / pending / changed / missing)."""
     cli(c, "status", *opt("--dsn", dsn))
 

@@ -64,3 +64,9 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120)
 def query(dsn: str, sql: str, params: tuple = ()) -> list[tuple]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         return conn.execute(sql, params).fetchall()
+
+
+def execute(dsn: str, sql: str, params: tuple = ()) -> int:
+    """Run a statement that returns no rows; the affected row count."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        return conn.execute(sql, params).rowcount

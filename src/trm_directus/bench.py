@@ -1,0 +1,106 @@
+"""Benchmarks for the issue targets, measured on real stacks (never asserted in tests).
+
+Each benchmark returns named timings; `run()` prints a table with the targets and writes
+reports/bench.json. Targets on the 2-core reference machine (issues #3, #4, #6).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from . import console, pins
+from .stacks.native import NativeStack, health
+from .stacks.node import ensure_directus
+
+# name -> (target seconds or None, description)
+TARGETS: dict[str, tuple[float | None, str]] = {
+    "install_cold_s": (None, "npm ci of Directus into an empty cache"),
+    "boot_fresh_s": (None, "new native stack (initdb, empty database) to healthy, cached install"),
+    "boot_warm_s": (20.0, "restart on an existing database to healthy (warm boot)"),
+}
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    t0 = time.monotonic()
+    fn()
+    return time.monotonic() - t0
+
+
+def bench_install_cold(repeat: int = 1) -> dict[str, float]:
+    del repeat  # one cold install is minutes; repeating it measures the network
+    cache = Path(tempfile.mkdtemp(prefix="trm-bench-cache-"))
+    old = os.environ.get("TRM_CACHE_DIR")
+    os.environ["TRM_CACHE_DIR"] = str(cache)
+    try:
+        return {"install_cold_s": _timed(ensure_directus)}
+    finally:
+        if old is None:
+            os.environ.pop("TRM_CACHE_DIR", None)
+        else:
+            os.environ["TRM_CACHE_DIR"] = old
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def bench_boot(repeat: int = 3) -> dict[str, float]:
+    ensure_directus()
+    fresh, warm = [], []
+    for _ in range(repeat):
+        t0 = time.monotonic()
+        with NativeStack() as stack:
+            fresh.append(time.monotonic() - t0)
+            stack.stop_directus()
+            t1 = time.monotonic()
+            stack.boot()
+            assert health(stack.url) is not None
+            warm.append(time.monotonic() - t1)
+    return {
+        "boot_fresh_s": statistics.median(fresh),
+        "boot_warm_s": statistics.median(warm),
+        "boot_fresh_all": fresh,
+        "boot_warm_all": warm,
+    }
+
+
+BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
+    "install-cold": bench_install_cold,
+    "boot": bench_boot,
+}
+
+
+def run(names: list[str], repeat: int = 3) -> dict[str, object]:
+    results: dict[str, object] = {}
+    for name in names:
+        with console.step(f"benchmark {name}"):
+            results.update(BENCHMARKS[name](repeat=repeat))
+    report(results)
+    out = pins.repo_root() / "reports" / "bench.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cpus": os.cpu_count(), "results": results}, indent=2
+        )
+        + "\n"
+    )
+    console.out(f"written to {out}")
+    return results
+
+
+def report(results: dict[str, object]) -> None:
+    console.out(f"{'measure':<24} {'seconds':>9}  {'target':>8}  verdict  what")
+    for key, (target, what) in TARGETS.items():
+        if key not in results:
+            continue
+        value = float(results[key])  # type: ignore[arg-type]
+        verdict = "-" if target is None else ("ok" if value <= target else "OVER")
+        target_text = f"<= {target:.0f}" if target is not None else ""
+        console.out(f"{key:<24} {value:>9.1f}  {target_text:>8}  {verdict:<7}  {what}")
+    for key, value in results.items():
+        if key.endswith("_all"):
+            console.out(f"  {key}: {', '.join(f'{v:.1f}' for v in value)}")  # type: ignore[union-attr]

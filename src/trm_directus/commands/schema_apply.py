@@ -1,0 +1,43 @@
+"""`schema-apply`: boot step 3, the guarded apply of the committed snapshot through Directus's CLI."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from .. import db, pins
+from ..schema import apply
+
+
+def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("schema-apply", help="boot step 3: apply the committed snapshot, refusing destructive changes")
+    p.add_argument("--dsn", help="PostgreSQL URL (default: from DB_* variables)")
+    p.add_argument("--snapshot", type=Path, help="snapshot file (default: SNAPSHOT_PATH or snapshots/schema.yaml)")
+    p.add_argument(
+        "--boot",
+        action="store_true",
+        help="boot mode: settings from the environment (SNAPSHOT_PATH, "
+        f"{apply.ALLOW_DESTRUCTIVE}, {apply.FORCE_FULL}, TRM_DB_INIT_DIR)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="show what would change; apply nothing")
+    p.add_argument("--allow-destructive", action="store_true", help=f"allow deletions (same as {apply.ALLOW_DESTRUCTIVE}=true)")
+    p.add_argument("--full", action="store_true", help="always ask Directus, even when nothing changed since the last apply")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    env = os.environ
+    path = args.snapshot or Path(env.get("SNAPSHOT_PATH") or pins.repo_root() / "snapshots" / "schema.yaml")
+    dsn = db.resolve_dsn(args.dsn)
+    db.wait_for(dsn, db.timeout_from_env()).close()
+    db_init = Path(env.get("TRM_DB_INIT_DIR") or pins.repo_root() / "db-init")
+    apply.guarded_apply(
+        dsn,
+        path,
+        allow_destructive=args.allow_destructive or apply.truthy(env.get(apply.ALLOW_DESTRUCTIVE)),
+        dry_run=args.dry_run,
+        full=args.full or apply.truthy(env.get(apply.FORCE_FULL)),
+        db_init_dir=db_init if db_init.is_dir() else None,
+    )
+    return 0

@@ -1,0 +1,148 @@
+"""`stack up|down|status|logs|psql`: the developer's persistent local stack (state in .state/stack)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+
+from .. import console
+from ..db import mask_dsn
+from ..errors import ConfigError, StackError
+from ..stacks import proc, select
+from ..stacks.native import NativeStack, health
+from ..stacks.node import ensure_directus
+
+
+def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("stack", help="the persistent dev stack: up, down, status, logs, psql")
+    verbs = p.add_subparsers(dest="verb", metavar="<verb>", required=True)
+    up = verbs.add_parser("up", help="boot the dev stack from the committed artifacts (idempotent)")
+    up.add_argument("--backend", choices=select.BACKENDS, default="auto")
+    up.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("TRM_DIRECTUS_PORT", "8055")),
+        help="Directus port (default 8055 or TRM_DIRECTUS_PORT)",
+    )
+    down = verbs.add_parser("down", help="stop the dev stack; --purge also deletes its database")
+    down.add_argument("--purge", action="store_true")
+    verbs.add_parser("status", help="processes, health and URLs of the dev stack")
+    logs = verbs.add_parser("logs", help="show the dev stack's logs")
+    logs.add_argument("--service", choices=("directus", "postgres", "redis"), default="directus")
+    logs.add_argument("--lines", type=int, default=80)
+    verbs.add_parser("psql", help="open psql on the dev stack's database")
+    verbs.add_parser("env", help="print DB_* and DIRECTUS_* settings of the dev stack as shell exports")
+    verbs.add_parser("install", help="install Directus for native stacks into the cache (no-op when present)")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    verbs = {"up": up, "down": down, "status": status, "logs": logs, "psql": psql, "env": env, "install": install}
+    return verbs[args.verb](args)
+
+
+def install(args: argparse.Namespace) -> int:
+    found = ensure_directus()
+    console.out(f"Directus {found.version} for native stacks: {found.root} (Node {found.node.home})")
+    return 0
+
+
+def _existing():
+    stack = select.dev_stack()
+    if stack is None:
+        raise ConfigError(f"no dev stack in {select.dev_state_dir()}", "start one with `invoke up`")
+    return stack
+
+
+def describe(stack) -> None:
+    info = stack.info
+    console.out(f"Directus is up ({info.backend} backend)")
+    console.out(f"  admin UI   {info.url}/admin")
+    console.out(f"  login      {info.admin_email} / {info.admin_password}")
+    console.out(f"  token      {info.admin_token}")
+    console.out(f"  database   {mask_dsn(info.dsn)}   (invoke psql)")
+    console.out(f"  redis      {info.redis_url}")
+    console.out(f"  state      {info.state_dir}   (invoke down [--purge])")
+
+
+def up(args: argparse.Namespace) -> int:
+    stack = select.dev_stack()
+    if stack is not None and all(stack.running().values()):
+        console.info("the dev stack is already running")
+        describe(stack)
+        return 0
+    if stack is None:
+        backend = select.resolve_backend(args.backend)
+        if backend == "native" and proc.port_open(args.port):
+            raise StackError(f"port {args.port} is taken", "stop what listens there, or pass --port / set TRM_DIRECTUS_PORT")
+        stack = select.make_stack(backend, state_dir=select.dev_state_dir(), persistent=True, directus_port=args.port)
+    else:
+        stack.stop()  # half-running (e.g. after a reboot): restart cleanly on the same database
+    try:
+        stack.start()
+    except BaseException:
+        stack.stop()
+        raise
+    describe(stack)
+    return 0
+
+
+def down(args: argparse.Namespace) -> int:
+    stack = select.dev_stack()
+    if stack is None:
+        console.out("no dev stack to stop")
+        return 0
+    with console.step("stopping the dev stack" + (" and deleting its data" if args.purge else "")):
+        stack.stop(purge=args.purge)
+    console.out("dev stack " + ("purged" if args.purge else "stopped (data kept; `invoke up` restarts it)"))
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    stack = _existing()
+    state = stack.running()
+    for name, ok in state.items():
+        console.out(f"  {name:<9} {'running' if ok else 'stopped'}")
+    doc = health(stack.info.url) if state["directus"] else None
+    console.out(f"  health    {doc.get('status') if doc else 'no answer'} ({stack.info.url}/server/health)")
+    if all(state.values()):
+        describe(stack)
+        return 0
+    console.out("the dev stack is not fully running: `invoke up` starts it")
+    return 1
+
+
+def logs(args: argparse.Namespace) -> int:
+    stack = _existing()
+    if isinstance(stack, NativeStack):
+        path = {"directus": stack.boot_log, "postgres": stack.postgres.log, "redis": stack.redis.log}[args.service]
+        console.out(proc.tail(path, args.lines))
+    else:
+        console.out(stack.logs({"postgres": "db"}.get(args.service, args.service), args.lines))
+    return 0
+
+
+def psql(args: argparse.Namespace) -> int:
+    stack = _existing()
+    binary = shutil.which("psql")
+    if not binary:
+        raise StackError("psql is not installed", "apt-get install postgresql-client")
+    os.execv(binary, [binary, stack.info.dsn])
+    return 0
+
+
+def env(args: argparse.Namespace) -> int:
+    info = _existing().info
+    db = info.db_settings
+    for key, value in {
+        "DB_HOST": db.host,
+        "DB_PORT": db.port,
+        "DB_DATABASE": db.database,
+        "DB_USER": db.user,
+        "DB_PASSWORD": db.password,
+        "DIRECTUS_URL": info.url,
+        "DIRECTUS_TOKEN": info.admin_token,
+    }.items():
+        console.out(f"export {key}='{value}'")
+    return 0

@@ -1,0 +1,77 @@
+"""The one Directus version pin (image/Dockerfile's DIRECTUS_VERSION) and the checks that others agree."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from .errors import ConfigError
+
+_ARG = re.compile(r"^ARG\s+DIRECTUS_VERSION=(?P<version>\S+)\s*$", re.MULTILINE)
+_FROM = re.compile(r"^FROM\s+directus/directus:(?P<tag>\S+)", re.MULTILINE)
+
+
+def repo_root() -> Path:
+    """The checkout this package runs from (TRM_REPO_ROOT overrides; the image sets /directus)."""
+    override = os.environ.get("TRM_REPO_ROOT")
+    if override:
+        return Path(override)
+    here = Path(__file__).resolve().parents[2]
+    if (here / "image" / "Dockerfile").exists():
+        return here
+    return Path.cwd()
+
+
+def dockerfile(root: Path | None = None) -> Path:
+    return (root or repo_root()) / "image" / "Dockerfile"
+
+
+def directus_version(root: Path | None = None) -> str:
+    """The pinned Directus version, read from `ARG DIRECTUS_VERSION=…` in image/Dockerfile."""
+    path = dockerfile(root)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        env = os.environ.get("TRM_DIRECTUS_VERSION")
+        if env:
+            return env
+        raise ConfigError(f"{path} is missing: it holds the Directus version pin", "run from a checkout of the repo") from None
+    m = _ARG.search(text)
+    if not m:
+        raise ConfigError(
+            f"{path}: no `ARG DIRECTUS_VERSION=<version>` line", "restore the pin line at the top of the Dockerfile"
+        )
+    return m.group("version")
+
+
+def native_package_dir(root: Path | None = None) -> Path:
+    return (root or repo_root()) / "image" / "native"
+
+
+def check(root: Path | None = None) -> list[str]:
+    """Every disagreement between the pin and the places that must follow it (empty when all agree)."""
+    root = root or repo_root()
+    pin = directus_version(root)
+    problems: list[str] = []
+    text = dockerfile(root).read_text()
+    m = _FROM.search(text)
+    if not m:
+        problems.append(f"{dockerfile(root)}: no `FROM directus/directus:...` line")
+    elif m.group("tag") not in (pin, "${DIRECTUS_VERSION}"):
+        problems.append(f"{dockerfile(root)}: FROM tag {m.group('tag')} differs from DIRECTUS_VERSION={pin}")
+    pkg_dir = native_package_dir(root)
+    try:
+        pkg = json.loads((pkg_dir / "package.json").read_text())
+        lock = json.loads((pkg_dir / "package-lock.json").read_text())
+    except FileNotFoundError as exc:
+        problems.append(f"native package file missing: {exc.filename}")
+        return problems
+    wanted = pkg.get("dependencies", {}).get("directus")
+    if wanted != pin:
+        problems.append(f"{pkg_dir / 'package.json'}: directus {wanted!r} differs from the pin {pin}")
+    locked = lock.get("packages", {}).get("node_modules/directus", {}).get("version")
+    if locked != pin:
+        problems.append(f"{pkg_dir / 'package-lock.json'}: locks directus {locked!r}, the pin is {pin}")
+    return problems

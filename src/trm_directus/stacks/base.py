@@ -1,0 +1,148 @@
+"""What every stack backend offers: start → URL, admin token, DB DSN, Redis URL → stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..db import DbSettings
+
+
+@dataclass
+class StackInfo:
+    backend: str
+    state_dir: str
+    url: str = ""
+    admin_email: str = "admin@example.com"
+    admin_password: str = ""
+    admin_token: str = ""
+    secret: str = ""
+    db: dict = field(default_factory=dict)  # DbSettings as a dict (host, port, database, user, password)
+    redis_url: str = ""
+    ports: dict = field(default_factory=dict)
+    pids: dict = field(default_factory=dict)
+    persistent: bool = False
+    project: str = ""  # compose project name
+
+    @property
+    def db_settings(self) -> DbSettings:
+        return DbSettings(**self.db)
+
+    @property
+    def dsn(self) -> str:
+        return self.db_settings.dsn
+
+    def save(self) -> None:
+        path = Path(self.state_dir) / "stack.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        os.chmod(tmp, 0o600)  # it holds the stack's credentials
+        tmp.replace(path)
+
+    @classmethod
+    def load_or_new(
+        cls,
+        state_dir: Path,
+        backend: str,
+        *,
+        persistent: bool,
+        ports: dict[str, int | None],
+        database: str,
+        user: str,
+        project: str = "",
+    ) -> StackInfo:
+        """The stack's recorded info, or new info with generated secrets and free ports."""
+        from .proc import free_port
+
+        info = cls.load(state_dir) or cls(
+            backend=backend,
+            state_dir=str(state_dir),
+            secret=secrets.token_urlsafe(32),
+            admin_password=secrets.token_urlsafe(12),
+            admin_token=secrets.token_urlsafe(24),
+            persistent=persistent,
+            project=project,
+        )
+        for name, port in ports.items():
+            if port:
+                info.ports[name] = port
+            info.ports.setdefault(name, free_port())
+        if not info.db:
+            info.db = {
+                "host": "127.0.0.1",
+                "port": info.ports["postgres"],
+                "database": database,
+                "user": user,
+                "password": secrets.token_urlsafe(12),
+            }
+        info.url = f"http://127.0.0.1:{info.ports['directus']}"
+        return info
+
+    @classmethod
+    def load(cls, state_dir: Path) -> StackInfo | None:
+        path = Path(state_dir) / "stack.json"
+        if not path.exists():
+            return None
+        return cls(**json.loads(path.read_text()))
+
+
+DEFAULT_EXCLUDED_TABLES = "spatial_ref_sys,sysdiagrams,positions"
+
+
+def directus_settings(
+    info: StackInfo, *, public_url: str, host: str, port: int, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The Directus configuration both backends give a stack (native: a CONFIG_PATH file; compose: env)."""
+    db = info.db_settings
+    settings = {
+        "DB_CLIENT": "pg",
+        "DB_HOST": db.host,
+        "DB_PORT": str(db.port),
+        "DB_DATABASE": db.database,
+        "DB_USER": db.user,
+        "DB_PASSWORD": db.password,
+        "SECRET": info.secret,
+        "ADMIN_EMAIL": info.admin_email,
+        "ADMIN_PASSWORD": info.admin_password,
+        "ADMIN_TOKEN": info.admin_token,
+        "HOST": host,
+        "PORT": str(port),
+        "PUBLIC_URL": public_url,
+        "REDIS": info.redis_url,
+        "CACHE_ENABLED": "false",
+        # db-init owns positions (and PostGIS owns spatial_ref_sys): never Directus collections.
+        "DB_EXCLUDE_TABLES": DEFAULT_EXCLUDED_TABLES,
+        "TELEMETRY": "false",
+        "WEBSOCKETS_ENABLED": "true",
+        "LOG_LEVEL": "info",
+    }
+    settings.update(extra or {})
+    return settings
+
+
+class StackLifecycle:
+    """Context-manager behaviour shared by the backends: throw-away stacks are purged on exit,
+    also when starting failed; persistent (dev) stacks only stop."""
+
+    persistent: bool
+
+    def start(self) -> StackInfo:  # pragma: no cover - implemented by backends
+        raise NotImplementedError
+
+    def stop(self, *, purge: bool = False) -> None:  # pragma: no cover - implemented by backends
+        raise NotImplementedError
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.stop(purge=not self.persistent)
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop(purge=not self.persistent)

@@ -1,0 +1,235 @@
+"""The native backend: OS PostgreSQL + PostGIS, OS Redis, Directus on Node 22 — booted by image/entrypoint.sh.
+
+Used as a context manager for throw-away stacks (tests, drift gate, benchmarks): everything,
+including the state directory, is removed on exit — also when starting failed. Persistent dev
+stacks (`invoke up`) keep their state directory and are stopped later by `down`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from .. import console, pins
+from ..errors import StackError
+from . import proc
+from .base import StackInfo, StackLifecycle, directus_settings
+from .node import DirectusInstall, ensure_directus
+from .postgres import PostgresCluster
+from .redis import RedisServer
+
+DATABASE = "directus"
+MARKER = re.compile(r"^\[entrypoint\] (.*)$", re.MULTILINE)
+
+
+def health(url: str, timeout: float = 2.0) -> dict | None:
+    """Directus's /server/health document when it answers 200, else None."""
+    try:
+        with urllib.request.urlopen(f"{url}/server/health", timeout=timeout) as resp:
+            return json.loads(resp.read() or b"{}") if resp.status == 200 else None
+    except (OSError, ValueError):
+        return None
+
+
+class NativeStack(StackLifecycle):
+    """PostgreSQL + Redis + Directus as local processes, in `state_dir` (a fresh temp dir by default)."""
+
+    backend = "native"
+
+    def __init__(
+        self,
+        state_dir: Path | None = None,
+        *,
+        persistent: bool = False,
+        directus_port: int | None = None,
+        db_port: int | None = None,
+        redis_port: int | None = None,
+        snapshot_path: Path | None = None,
+        db_init_dir: Path | None = None,
+        extensions_dir: Path | None = None,
+        env: dict[str, str] | None = None,
+        health_timeout: float = 180,
+    ) -> None:
+        self.persistent = persistent
+        self.state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="trm-stack-"))
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        root = pins.repo_root()
+        self.snapshot_path = Path(snapshot_path) if snapshot_path else root / "snapshots" / "schema.yaml"
+        self.db_init_dir = Path(db_init_dir) if db_init_dir else root / "db-init"
+        self.extensions_dir = Path(extensions_dir) if extensions_dir else self.state_dir / "extensions"
+        self.extra_env = dict(env or {})
+        self.health_timeout = health_timeout
+        self.info = StackInfo.load_or_new(
+            self.state_dir,
+            self.backend,
+            persistent=persistent,
+            database=DATABASE,
+            user="postgres",
+            ports={"directus": directus_port, "postgres": db_port, "redis": redis_port},
+        )
+        ports = self.info.ports
+        self.postgres = PostgresCluster(self.state_dir, port=ports["postgres"], password=self.info.db["password"])
+        self.redis = RedisServer(self.state_dir, port=ports["redis"])
+        self.directus_process: subprocess.Popen | None = None
+        self.install: DirectusInstall | None = None
+        self.boots = 0
+
+    # -- info -------------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.info.ports['directus']}"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def boot_log(self) -> Path:
+        return self.logs_dir / "directus.log"
+
+    def boot_output(self) -> str:
+        return self.boot_log.read_text(errors="replace") if self.boot_log.exists() else ""
+
+    def markers(self) -> list[str]:
+        return MARKER.findall(self.boot_output())
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def start(self) -> StackInfo:
+        t0 = time.monotonic()
+        self.install = ensure_directus()
+        self.postgres.start()
+        self.postgres.create_database(DATABASE)
+        self.redis.start()
+        self.info.redis_url = self.redis.url
+        self.info.url = self.url
+        self.info.pids = {"redis": self.redis.pid}
+        self.info.save()
+        self.boot()
+        console.info(f"stack ready at {self.url} in {console.fmt_seconds(time.monotonic() - t0)}")
+        return self.info
+
+    def directus_config(self) -> dict[str, str]:
+        port = self.info.ports["directus"]
+        return directus_settings(
+            self.info,
+            public_url=self.url,
+            host="127.0.0.1",
+            port=port,
+            extra={
+                "EXTENSIONS_PATH": str(self.extensions_dir),
+                "STORAGE_LOCATIONS": "local",
+                "STORAGE_LOCAL_ROOT": str(self.state_dir / "uploads"),
+                **{k: v for k, v in self.extra_env.items() if not k.startswith("TRM_")},
+            },
+        )
+
+    def boot_env(self) -> dict[str, str]:
+        """Process environment of the entrypoint: the same settings plus the native command overrides."""
+        assert self.install is not None
+        config = self.directus_config()
+        config_path = self.state_dir / "directus.env"
+        # Directus prefers a config file over the environment (lessons.md): give it one we own.
+        config_path.write_text("".join(f"{k}={v}\n" for k, v in config.items()))
+        config_path.chmod(0o600)
+        cli = " ".join(self.install.cli_command())
+        env = {k: v for k, v in self.install.node.env().items() if not k.startswith(("DB_", "ADMIN_", "TRM_CMD_"))}
+        env.update(config)
+        env.update(
+            {
+                "CONFIG_PATH": str(config_path),
+                "TRM_PYTHON": sys.executable,
+                "TRM_DIRECTUS_CLI": cli,
+                "TRM_DIRECTUS_MIGRATIONS_DIR": str(self.install.migrations_dir),
+                "TRM_DB_INIT_DIR": str(self.db_init_dir),
+                "SNAPSHOT_PATH": str(self.snapshot_path),
+                "TRM_TIMESCALEDB": "optional",  # no TimescaleDB package here: positions stays a plain table, loudly
+                "TRM_CMD_START": f"{cli} start",
+                "NODE_COMPILE_CACHE": str(self.install.root.parent / "node-compile-cache"),
+            }
+        )
+        env.update({k: v for k, v in self.extra_env.items() if k.startswith("TRM_")})
+        return env
+
+    def boot(self) -> None:
+        """Run image/entrypoint.sh (all five steps) and wait until /server/health answers."""
+        if self.directus_process is not None and self.directus_process.poll() is None:
+            raise StackError("Directus is already running in this stack", "stop_directus() first")
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        (self.state_dir / "uploads").mkdir(exist_ok=True)
+        self.extensions_dir.mkdir(parents=True, exist_ok=True)
+        self.boots += 1
+        entrypoint = pins.repo_root() / "image" / "entrypoint.sh"
+        with console.step(f"boot #{self.boots}: image/entrypoint.sh -> Directus on {self.url}"):
+            with open(self.boot_log, "w") as log:
+                self.directus_process = subprocess.Popen(
+                    ["bash", str(entrypoint)],
+                    cwd=self.install.root,
+                    env=self.boot_env(),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            self.info.pids["directus"] = self.directus_process.pid
+            self.info.save()
+            try:
+                proc.wait_until(
+                    lambda: health(self.url) is not None,
+                    timeout=self.health_timeout,
+                    step="directus",
+                    log=self.boot_log,
+                    alive=lambda: self.directus_process.poll() is None,
+                    interval=0.25,
+                )
+            except StackError as exc:
+                raise self._boot_failure(exc) from None
+
+    def _boot_failure(self, exc: StackError) -> StackError:
+        markers = self.markers()
+        failed = next((m for m in reversed(markers) if m.startswith("FAILED")), None)
+        last_step = failed or (markers[-1] if markers else "before the first entrypoint marker")
+        code = self.directus_process.poll() if self.directus_process else None
+        what = (
+            f"Directus boot failed: {failed}"
+            if failed
+            else f"Directus did not become healthy (last step: {last_step}; exit code {code})"
+        )
+        return StackError(
+            what, f"full log: {self.boot_log}", step=f"entrypoint ({last_step})", log_tail=proc.tail(self.boot_log, 40)
+        )
+
+    def stop_directus(self) -> None:
+        proc.terminate(self.directus_process)
+        if self.directus_process is None:
+            proc.terminate_pid(self.info.pids.get("directus"))
+        self.directus_process = None
+        self.info.pids.pop("directus", None)
+
+    def stop(self, *, purge: bool = False) -> None:
+        """Stop every process; with purge, delete the state (database included)."""
+        self.stop_directus()
+        self.redis.stop()
+        proc.terminate_pid(self.info.pids.get("redis"))
+        self.postgres.stop()
+        self.info.pids = {}
+        if purge:
+            self.postgres.destroy()
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+        elif self.state_dir.exists():
+            self.info.save()
+
+    def running(self) -> dict[str, bool]:
+        return {
+            "postgres": self.postgres.running(),
+            "redis": proc.pid_alive(self.info.pids.get("redis")),
+            "directus": health(self.url) is not None,
+        }

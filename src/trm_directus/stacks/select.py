@@ -1,0 +1,50 @@
+"""Choosing a backend (`native`, `compose`, `auto`) and finding the developer's persistent stack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .. import console, pins
+from ..errors import ConfigError
+from .base import StackInfo
+from .compose import ComposeStack, engine_available
+from .native import NativeStack
+
+BACKENDS = ("auto", "native", "compose")
+
+
+def resolve_backend(name: str) -> str:
+    if name not in BACKENDS:
+        raise ConfigError(f"unknown backend {name!r}", f"use one of: {', '.join(BACKENDS)}")
+    if name != "auto":
+        return name
+    ok, why = engine_available()
+    chosen = "compose" if ok else "native"
+    console.info(f"backend auto: {chosen} ({why})")
+    return chosen
+
+
+def make_stack(backend: str = "auto", **kwargs: Any) -> NativeStack | ComposeStack:
+    """A stack object (not started); a context manager for throw-away use."""
+    chosen = resolve_backend(backend)
+    if chosen == "compose":
+        allowed = {"state_dir", "persistent", "directus_port", "db_port", "env", "health_timeout"}
+        return ComposeStack(**{k: v for k, v in kwargs.items() if k in allowed})
+    return NativeStack(**kwargs)
+
+
+def dev_state_dir() -> Path:
+    """Where `up` keeps the developer's persistent stack (git-ignored)."""
+    return pins.repo_root() / ".state" / "stack"
+
+
+def dev_stack(state_dir: Path | None = None) -> NativeStack | ComposeStack | None:
+    """The persistent stack recorded in the state directory, if any (not necessarily running)."""
+    state_dir = state_dir or dev_state_dir()
+    info = StackInfo.load(state_dir)
+    if info is None:
+        return None
+    if info.backend == "compose":
+        return ComposeStack(state_dir, persistent=True)
+    return NativeStack(state_dir, persistent=True)

@@ -1,0 +1,48 @@
+"""The compose backend's command lines, environment and auto-selection (no Docker engine needed)."""
+
+import yaml
+
+from trm_directus.stacks import select
+from trm_directus.stacks.compose import ComposeStack, engine_available
+
+
+def test_compose_command_targets_the_repo_file_project_and_env_file(tmp_path, repo):
+    stack = ComposeStack(tmp_path, project="trm-test", directus_port=18055, db_port=15432)
+    cmd = stack.compose_cmd("up", "--wait")
+    assert cmd[:2] == ["docker", "compose"]
+    assert cmd[cmd.index("-f") + 1] == str(repo / "image" / "compose.yaml")
+    assert cmd[cmd.index("-p") + 1] == "trm-test"
+    assert cmd[cmd.index("--env-file") + 1] == str(tmp_path / "compose.env")
+    assert cmd[-2:] == ["up", "--wait"]
+
+
+def test_compose_env_carries_generated_secrets_and_ports(tmp_path):
+    stack = ComposeStack(tmp_path, project="trm-test", directus_port=18055, db_port=15432)
+    env = stack.compose_env()
+    assert env["DIRECTUS_PORT"] == "18055" and env["DB_PORT_PUBLISHED"] == "15432"
+    assert len(env["SECRET"]) >= 32 and env["ADMIN_PASSWORD"] and env["DB_PASSWORD"]
+    assert stack.url == "http://127.0.0.1:18055"
+    again = ComposeStack(tmp_path)  # nothing persisted before start: new secrets
+    assert again.project != "" and again.info.secret
+
+
+def test_compose_file_has_healthchecks_gating_directus(repo):
+    doc = yaml.safe_load((repo / "image" / "compose.yaml").read_text())
+    services = doc["services"]
+    assert set(services) == {"db", "redis", "directus"}
+    assert all("healthcheck" in s for s in services.values())
+    assert services["directus"]["depends_on"] == {
+        "db": {"condition": "service_healthy"},
+        "redis": {"condition": "service_healthy"},
+    }
+    assert services["db"]["image"].startswith("timescale/timescaledb-ha")
+    assert "db-data" in doc["volumes"] and "uploads" in doc["volumes"]
+
+
+def test_auto_backend_falls_back_to_native_without_an_engine(capsys):
+    available, why = engine_available(timeout=1)
+    if available:
+        assert select.resolve_backend("auto") == "compose"
+    else:
+        assert select.resolve_backend("auto") == "native"
+        assert f"backend auto: native ({why})" in capsys.readouterr().err
