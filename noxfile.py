@@ -5,6 +5,8 @@ Usage: `nox -s tests` (the README's test command), `nox -s lint`, `nox -l` for t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["lint", "tests"]
@@ -13,7 +15,8 @@ nox.options.error_on_missing_interpreters = True
 
 DEV = ".[dev]"
 LINT_PATHS = ["src", "tests", "noxfile.py", "tasks.py"]
-SHELL_SCRIPTS = ["image/entrypoint.sh", ".ci/run"]
+SHELL_SCRIPTS = ["image/entrypoint.sh", ".ci/run", ".ci/prereqs"]
+WORKFLOWS = ".gitea/workflows"
 
 
 def install(session: nox.Session) -> None:
@@ -42,13 +45,16 @@ def unit(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format check), yamllint, shellcheck, hadolint."""
+    """ruff (lint + format check), yamllint, shellcheck, hadolint, workflow schema, version pins."""
     install(session)
     session.run("ruff", "check", *LINT_PATHS)
     session.run("ruff", "format", "--check", *LINT_PATHS)
     session.run("yamllint", "--strict", ".")
     session.run("shellcheck", *SHELL_SCRIPTS)
     session.run("hadolint", "image/Dockerfile")
+    workflows = sorted(str(p) for p in Path(WORKFLOWS).glob("*.y*ml"))
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    session.run("python", "-m", "trm_directus", "pins")
 
 
 @nox.session(default=False)
@@ -70,3 +76,11 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against the issue targets (`nox -s bench -- install-cold boot`)."""
     install(session)
     session.run("python", "-m", "trm_directus", "bench", *session.posargs)
+
+
+@nox.session(default=False)
+def drift(session: nox.Session) -> None:
+    """The drift gate: boot a throw-away stack from the committed artifacts; exit 2 on drift."""
+    install(session)
+    session.run("python", "-m", "trm_directus", "stack", "install")
+    session.run("python", "-m", "trm_directus", "drift", *session.posargs)

@@ -67,3 +67,28 @@ def db_status(c, dsn=None):
 def repair(c, file=None, dsn=None):
     """Accept the new content of deliberately edited applied db-init files."""
     cli(c, "repair", *opt("--dsn", dsn), *(file or []))
+
+
+@task(help={"out": "where to write (default snapshots/schema.yaml)"})
+def snapshot(c, out=None):
+    """Capture the dev stack's live schema into snapshots/schema.yaml (commit it with the change)."""
+    cli(c, "snapshot", *opt("--out", out))
+
+
+@task(help={"against": "Directus URL (default: the dev stack)", "token": "admin token", "markdown": "also write Markdown here"})
+def diff(c, against=None, token=None, markdown=None):
+    """Show what differs between the committed snapshot and a live instance."""
+    cli(c, "diff", *opt("--against", against), *opt("--token", token), *opt("--markdown", markdown))
+
+
+@task(help={"dry_run": "preview only", "allow_destructive": "allow deletions", "against": "Directus URL", "token": "admin token"})
+def apply(c, dry_run=False, allow_destructive=False, against=None, token=None):
+    """Apply the committed snapshot to a running instance (preview first; deletions refused)."""
+    flags = [f for f, on in (("--dry-run", dry_run), ("--allow-destructive", allow_destructive)) if on]
+    cli(c, "apply", *flags, *opt("--against", against), *opt("--token", token))
+
+
+@task
+def drift(c):
+    """Run the drift gate on a throw-away stack (exit 2 on drift; report in reports/drift.md)."""
+    cli(c, "drift")

@@ -11,7 +11,21 @@ from . import __version__
 from .errors import EXIT_ERROR, TrmError
 
 # Registry of commands, in the order `--help` lists them: each module has register() and run().
-COMMANDS = ("migrate", "status", "repair", "stack", "preflight", "bootstrap", "schema-apply", "bench")
+COMMANDS = (
+    "migrate",
+    "status",
+    "repair",
+    "stack",
+    "snapshot",
+    "diff",
+    "apply",
+    "drift",
+    "pins",
+    "preflight",
+    "bootstrap",
+    "schema-apply",
+    "bench",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

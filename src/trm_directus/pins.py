@@ -50,11 +50,18 @@ def native_package_dir(root: Path | None = None) -> Path:
     return (root or repo_root()) / "image" / "native"
 
 
-def check(root: Path | None = None) -> list[str]:
-    """Every disagreement between the pin and the places that must follow it (empty when all agree)."""
+def check(root: Path | None = None, snapshot_path: Path | None = None) -> list[str]:
+    """Every disagreement between the pin and the places that must follow it (empty when all agree):
+    the Dockerfile's FROM, the native package and its lockfile, the snapshot's `directus:`."""
+    from .schema import snapshot  # local: schema imports pins
+
     root = root or repo_root()
     pin = directus_version(root)
     problems: list[str] = []
+    snapshot_path = snapshot_path or root / "snapshots" / "schema.yaml"
+    committed = snapshot.read(snapshot_path)
+    if committed is not None and str(committed.get("directus")) != pin:
+        problems.append(f"{snapshot_path}: captured on Directus {committed.get('directus')}, the pin is {pin}")
     text = dockerfile(root).read_text()
     m = _FROM.search(text)
     if not m:

@@ -24,6 +24,7 @@ from . import diff as diffs
 from . import snapshot, state
 
 ALLOW_DESTRUCTIVE = "SCHEMA_APPLY_ALLOW_DESTRUCTIVE"
+MSG_MATCHES = "the database already matches the snapshot: no changes to apply"
 FORCE_FULL = "TRM_SCHEMA_APPLY_FULL"
 
 
@@ -112,7 +113,7 @@ def guarded_apply(
         current = current_snapshot(conn, target, db_init_dir)
         d = diffs.compute(current, target)
         if d.empty:
-            console.info(f"the database already matches {path}: no changes to apply")
+            console.info(f"{MSG_MATCHES} ({path})")
             if not dry_run:
                 state.record(conn, digest)
             return Outcome("no-changes", d)
@@ -131,8 +132,11 @@ def guarded_apply(
             console.out("dry run: nothing was applied")
             return Outcome("dry-run", d)
         state.forget(conn)
+        owned = sorted(snapshot.owned_tables(db_init_dir)) if db_init_dir else []
+        # Directus computes its own diff: keep db-init-owned tables out of it (ghost collections).
+        ignore = ["--ignoreRules", ",".join(owned)] if owned else []
         with console.step(f"applying {path} ({d.summary()})"):
-            result = directus_cli.run("schema", "apply", "--yes", str(path))
+            result = directus_cli.run("schema", "apply", "--yes", *ignore, str(path))
             directus_cli.require_ok(result, "schema apply", must_contain="Snapshot applied successfully")
         missing = verify(conn, target)
         if missing:

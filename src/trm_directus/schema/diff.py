@@ -104,7 +104,8 @@ def index(items: list[dict[str, Any]], section: str) -> dict[tuple[str, ...], di
 
 
 def compute(current: Snapshot, target: Snapshot, *, normalise: Any = None) -> SchemaDiff:
-    """Item-by-item comparison; `normalise(section, item) -> (item, notes)` is applied to both sides when given."""
+    """Item-by-item comparison; `normalise(section, item) -> item` is applied to both sides when given, and
+    the raw differences it hid are listed in `normalised`."""
     result = SchemaDiff()
     for section in SECTIONS:
         have = index(current.get(section) or [], section)
@@ -115,13 +116,15 @@ def compute(current: Snapshot, target: Snapshot, *, normalise: Any = None) -> Sc
             result.changes.append(Change(section, key, "delete"))
         for key in sorted(have.keys() & want.keys()):
             a, b = have[key], want[key]
-            if normalise is not None:
-                a, notes_a = normalise(section, a)
-                b, notes_b = normalise(section, b)
-                result.normalised += [f"{KIND[section]} {'.'.join(key)}: {n}" for n in dict.fromkeys(notes_a + notes_b)]
-            details = tuple(_differences(a, b))
+            raw = _differences(a, b)
+            if raw and normalise is not None:
+                details = _differences(normalise(section, a), normalise(section, b))
+                hidden = [d for d in raw if d not in details]
+                result.normalised += [f"{KIND[section]} {'.'.join(key)}: {d}" for d in hidden]
+            else:
+                details = raw
             if details:
-                result.changes.append(Change(section, key, "update", details))
+                result.changes.append(Change(section, key, "update", tuple(details)))
     return result
 
 

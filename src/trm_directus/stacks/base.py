@@ -26,6 +26,7 @@ class StackInfo:
     pids: dict = field(default_factory=dict)
     persistent: bool = False
     project: str = ""  # compose project name
+    env: dict = field(default_factory=dict)  # extra settings the stack was created with (kept across commands)
 
     @property
     def db_settings(self) -> DbSettings:

@@ -64,7 +64,6 @@ class NativeStack(StackLifecycle):
         self.snapshot_path = Path(snapshot_path) if snapshot_path else root / "snapshots" / "schema.yaml"
         self.db_init_dir = Path(db_init_dir) if db_init_dir else root / "db-init"
         self.extensions_dir = Path(extensions_dir) if extensions_dir else self.state_dir / "extensions"
-        self.extra_env = dict(env or {})
         self.health_timeout = health_timeout
         self.info = StackInfo.load_or_new(
             self.state_dir,
@@ -74,6 +73,9 @@ class NativeStack(StackLifecycle):
             user="postgres",
             ports={"directus": directus_port, "postgres": db_port, "redis": redis_port},
         )
+        if env:
+            self.info.env.update(env)
+        self.extra_env = self.info.env
         ports = self.info.ports
         self.postgres = PostgresCluster(self.state_dir, port=ports["postgres"], password=self.info.db["password"])
         self.redis = RedisServer(self.state_dir, port=ports["redis"])
@@ -134,7 +136,7 @@ class NativeStack(StackLifecycle):
 
     def boot_env(self) -> dict[str, str]:
         """Process environment of the entrypoint: the same settings plus the native command overrides."""
-        assert self.install is not None
+        self.install = self.install or ensure_directus()
         config = self.directus_config()
         config_path = self.state_dir / "directus.env"
         # Directus prefers a config file over the environment (lessons.md): give it one we own.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,9 @@ def make_stack(backend: str = "auto", **kwargs: Any) -> NativeStack | ComposeSta
 
 
 def dev_state_dir() -> Path:
-    """Where `up` keeps the developer's persistent stack (git-ignored)."""
-    return pins.repo_root() / ".state" / "stack"
+    """Where `up` keeps the developer's persistent stack (git-ignored; TRM_STATE_DIR overrides)."""
+    override = os.environ.get("TRM_STATE_DIR")
+    return Path(override) if override else pins.repo_root() / ".state" / "stack"
 
 
 def dev_stack(state_dir: Path | None = None) -> NativeStack | ComposeStack | None:

@@ -1,0 +1,46 @@
+"""Arguments shared by the commands that talk to a running Directus (default: the dev stack)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from .. import pins
+from ..directus_api import Directus
+from ..errors import ConfigError
+from ..schema import snapshot as snapshot_mod
+from ..stacks import select
+
+
+def add(p: argparse.ArgumentParser, *, snapshot: bool = True) -> None:
+    p.add_argument("--against", "--url", dest="url", help="Directus URL (default: DIRECTUS_URL or the dev stack)")
+    p.add_argument("--token", help="admin token (default: DIRECTUS_TOKEN or the dev stack's)")
+    if snapshot:
+        p.add_argument("--snapshot", type=Path, help="snapshot file (default: snapshots/schema.yaml)")
+
+
+def snapshot_path(args: argparse.Namespace) -> Path:
+    return args.snapshot or pins.repo_root() / "snapshots" / "schema.yaml"
+
+
+def client(args: argparse.Namespace) -> Directus:
+    url = args.url or os.environ.get("DIRECTUS_URL")
+    token = args.token or os.environ.get("DIRECTUS_TOKEN")
+    if not url or not token:
+        stack = select.dev_stack()
+        if stack is None:
+            raise ConfigError("no Directus to talk to", "start the dev stack (`invoke up`) or pass --against URL --token T")
+        url = url or stack.info.url
+        token = token or stack.info.admin_token
+    return Directus(url, token)
+
+
+def owned_tables() -> set[str]:
+    """db-init-owned tables: never compared, never applied (ghost collections, lessons.md)."""
+    return snapshot_mod.owned_tables(pins.repo_root() / "db-init")
+
+
+def live_snapshot(api: Directus) -> dict:
+    data, _ = snapshot_mod.without_tables(api.snapshot(), owned_tables())
+    return data

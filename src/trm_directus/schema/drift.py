@@ -1,0 +1,141 @@
+"""The drift gate (`nox -s drift`): do the committed artifacts rebuild exactly the committed schema?
+
+On a throw-away native stack built from a clean database with only the committed artifacts:
+1. boot (every entrypoint step);
+2. take a fresh snapshot (REST);
+3. compare it with the committed snapshot after the documented normalisation (normalize.py);
+   also: columns of Directus collections that Directus does not know (raw SQL on a Directus
+   table: absent from every snapshot, lost on rebuild) are drift;
+4. boot a second time on the same database with the full schema check: no db-init file applied,
+   Directus sees nothing to apply, the snapshot is byte-for-byte the same;
+5. the version pins agree and db-init files are well-formed.
+Exit 0 clean, 2 drift (readable diff on stdout, Markdown report for CI), 1 error.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from .. import console, migrations, pins
+from ..directus_api import Directus
+from ..stacks.native import NativeStack
+from . import apply, normalize, snapshot
+from . import diff as diffs
+
+LABELS = {"create": "missing in database", "update": "differs", "delete": "only in database"}
+MD_LABELS = {"create": "missing in database", "update": "differs", "delete": "**only in database**"}
+
+_UNMANAGED_SQL = """
+SELECT c.table_name, c.column_name
+  FROM information_schema.columns c
+  JOIN directus_collections dc ON dc.collection = c.table_name
+  LEFT JOIN directus_fields df ON df.collection = c.table_name AND df.field = c.column_name
+ WHERE c.table_schema = 'public' AND df.id IS NULL
+ ORDER BY 1, 2
+"""
+
+
+@dataclass
+class DriftReport:
+    diff: diffs.SchemaDiff = field(default_factory=diffs.SchemaDiff)
+    unmanaged: list[str] = field(default_factory=list)
+    idempotency: list[str] = field(default_factory=list)
+    pins: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    snapshot_path: str = ""
+
+    @property
+    def clean(self) -> bool:
+        return self.diff.empty and not (self.unmanaged or self.idempotency or self.pins)
+
+    def render_text(self) -> str:
+        lines = [f"drift gate: {'CLEAN' if self.clean else 'DRIFT'} ({self.snapshot_path})"]
+        lines.append("schema (committed snapshot vs a database built from the committed artifacts):")
+        lines += ["  " + ln for ln in self.diff.render_text(LABELS).splitlines()]
+        for title, items in (
+            ("columns Directus does not know (raw SQL on Directus tables)", self.unmanaged),
+            ("second boot is not a no-op", self.idempotency),
+            ("version pins disagree", self.pins),
+        ):
+            if items:
+                lines.append(f"{title}:")
+                lines += [f"  {i}" for i in items]
+        if self.diff.normalised:
+            lines.append(f"normalised, not drift ({len(self.diff.normalised)}; see normalize.py):")
+            lines += [f"  {n}" for n in self.diff.normalised[:20]]
+        lines.append("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.timings.items()))
+        return "\n".join(lines)
+
+    def render_markdown(self) -> str:
+        head = "# Drift gate: " + ("clean ✅" if self.clean else "drift found ❌") + "\n\n"
+        head += f"Snapshot `{self.snapshot_path}`; timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.timings.items())
+        body = self.diff.render_markdown("Schema", MD_LABELS)
+        extra = ""
+        for title, items in (
+            ("Columns Directus does not know", self.unmanaged),
+            ("Second boot is not a no-op", self.idempotency),
+            ("Version pins disagree", self.pins),
+        ):
+            if items:
+                extra += f"\n## {title}\n\n" + "\n".join(f"- `{i}`" for i in items) + "\n"
+        how = (
+            "\n## How to fix\n\nCapture the schema from a dev stack with `invoke snapshot` and commit it; "
+            "never change Directus-managed tables with raw SQL (put constraints in `db-init/post/`).\n"
+        )
+        return head + "\n\n" + body + extra + ("" if self.clean else how)
+
+
+def static_checks(root: Path, snapshot_path: Path, db_init_dir: Path) -> tuple[snapshot.Snapshot | None, list[str]]:
+    migrations.discover(db_init_dir)  # malformed db-init is an error (exit 1) before anything boots
+    return snapshot.read(snapshot_path), pins.check(root, snapshot_path)
+
+
+def gate(snapshot_path: Path, db_init_dir: Path, *, root: Path | None = None) -> DriftReport:
+    root = root or pins.repo_root()
+    report = DriftReport(snapshot_path=str(snapshot_path))
+    t0 = time.monotonic()
+    committed, report.pins = static_checks(root, snapshot_path, db_init_dir)
+    owned = snapshot.owned_tables(db_init_dir)
+    with NativeStack(snapshot_path=snapshot_path, db_init_dir=db_init_dir) as stack:
+        report.timings["first boot"] = time.monotonic() - t0
+        api = Directus(stack.url, stack.info.admin_token)
+        fresh, _ = snapshot.without_tables(api.snapshot(), owned)
+        target = committed or snapshot.empty_like(fresh)
+        report.diff = diffs.compute(fresh, target, normalise=normalize.normalise)
+        with psycopg.connect(stack.info.dsn) as conn:
+            report.unmanaged = [f"{t}.{c}" for t, c in conn.execute(_UNMANAGED_SQL) if t not in owned]
+            ledger = conn.execute(f"SELECT file_name, checksum, applied_at FROM {migrations.LEDGER} ORDER BY number").fetchall()
+
+        t1 = time.monotonic()
+        stack.stop_directus()
+        stack.extra_env[apply.FORCE_FULL] = "true"
+        stack.boot()
+        report.timings["second boot"] = time.monotonic() - t1
+        log = stack.boot_output()
+        for phase in ("pre", "post"):
+            if f"db-init {phase}: 0 applied" not in log:
+                report.idempotency.append(f"db-init {phase} applied files on the second boot")
+        if committed is not None and apply.MSG_MATCHES not in log:
+            report.idempotency.append("schema apply found changes on the second boot (see the boot log)")
+        again, _ = snapshot.without_tables(api.snapshot(), owned)
+        if again != fresh:
+            second = diffs.compute(fresh, again)
+            report.idempotency += [f"snapshot changed between boots: {c.action} {c.name}" for c in second.changes]
+        with psycopg.connect(stack.info.dsn) as conn:
+            if (
+                conn.execute(f"SELECT file_name, checksum, applied_at FROM {migrations.LEDGER} ORDER BY number").fetchall()
+                != ledger
+            ):
+                report.idempotency.append("the db-init ledger changed on the second boot")
+    report.timings["total"] = time.monotonic() - t0
+    return report
+
+
+def write_report(report: DriftReport, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report.render_markdown())
+    console.info(f"drift report written to {path}")
