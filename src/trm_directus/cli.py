@@ -20,6 +20,8 @@ COMMANDS = (
     "diff",
     "apply",
     "drift",
+    "model",
+    "extensions",
     "pins",
     "preflight",
     "bootstrap",

@@ -63,6 +63,8 @@ class NativeStack(StackLifecycle):
         root = pins.repo_root()
         self.snapshot_path = Path(snapshot_path) if snapshot_path else root / "snapshots" / "schema.yaml"
         self.db_init_dir = Path(db_init_dir) if db_init_dir else root / "db-init"
+        # Built from extensions/ into the stack unless a prepared directory is given.
+        self.extensions_src = None if extensions_dir else root / "extensions"
         self.extensions_dir = Path(extensions_dir) if extensions_dir else self.state_dir / "extensions"
         self.health_timeout = health_timeout
         self.info = StackInfo.load_or_new(
@@ -168,6 +170,12 @@ class NativeStack(StackLifecycle):
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "uploads").mkdir(exist_ok=True)
         self.extensions_dir.mkdir(parents=True, exist_ok=True)
+        if self.extensions_src is not None and self.boots == 0:
+            from ..extensions import install_all
+
+            built = install_all(self.extensions_src, self.extensions_dir)
+            if built:
+                console.info(f"extensions: {', '.join(built)}")
         self.boots += 1
         entrypoint = pins.repo_root() / "image" / "entrypoint.sh"
         with console.step(f"boot #{self.boots}: image/entrypoint.sh -> Directus on {self.url}"):

@@ -1,0 +1,126 @@
+/**
+ * trm-integrity: cross-field rules that Directus field validation cannot express and that must
+ * answer with a client error (400 INVALID_PAYLOAD) rather than a database error (500).
+ *
+ * - events: ends_at must be after starts_at (also a CHECK constraint in db-init/post/101).
+ * - entries: the class must belong to the entry's event (also a composite foreign key in 101).
+ * - any collection: deleting items that rows of another table still reference through a RESTRICT
+ *   foreign key is refused with the referencing tables and counts (Directus does not translate
+ *   foreign-key errors on delete: without this the API answers 500).
+ *
+ * The database constraints stay the guarantee for every writer; this hook gives API users and
+ * the admin UI a message that says what is wrong.
+ */
+import { defineHook } from '@directus/extensions-sdk';
+import { createError } from '@directus/errors';
+
+type Row = Record<string, unknown>;
+type Db = (table: string) => any;
+
+export const InvalidPayload = createError<{ reason: string }>(
+	'INVALID_PAYLOAD',
+	({ reason }) => `Invalid payload. ${reason}.`,
+	400,
+);
+
+const time = (value: unknown): number | null => {
+	if (value === null || value === undefined || value === '') return null;
+	const t = new Date(value as string).getTime();
+	return Number.isNaN(t) ? null : t;
+};
+
+export function checkEventDates(startsAt: unknown, endsAt: unknown): void {
+	const start = time(startsAt);
+	const end = time(endsAt);
+	if (start !== null && end !== null && end <= start) {
+		throw new InvalidPayload({ reason: 'ends_at must be after starts_at' });
+	}
+}
+
+async function currentRows(db: Db, table: string, keys: unknown[], columns: string[]): Promise<Row[]> {
+	return db(table).select('id', ...columns).whereIn('id', keys as string[]);
+}
+
+async function checkEntryClass(db: Db, eventId: unknown, classId: unknown): Promise<void> {
+	if (!eventId || !classId) return;
+	const cls = (await db('classes').select('event_id', 'code').where({ id: classId }).first()) as Row | undefined;
+	if (cls && cls['event_id'] !== eventId) {
+		throw new InvalidPayload({ reason: `class ${String(cls['code'])} belongs to another event than the entry` });
+	}
+}
+
+type Reference = { tbl: string; col: string };
+
+async function restrictingReferences(db: Db & { raw: (sql: string, bindings: unknown[]) => Promise<{ rows: Reference[] }> }, table: string): Promise<Reference[]> {
+	const result = await db.raw(
+		`SELECT c.conrelid::regclass::text AS tbl, a.attname AS col
+		   FROM pg_constraint c
+		   JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+		  WHERE c.contype = 'f' AND c.confrelid = to_regclass(?) AND c.confdeltype IN ('r', 'a')
+		    AND array_length(c.conkey, 1) = 1
+		    AND c.conrelid::regclass::text NOT LIKE 'directus\\_%' -- Directus cleans up its own tables
+		  ORDER BY 1, 2`,
+		[table],
+	);
+	return result.rows;
+}
+
+export async function checkDeletable(db: any, collection: string, keys: unknown[]): Promise<void> {
+	if (keys.length === 0) return;
+	const blocking: string[] = [];
+	for (const ref of await restrictingReferences(db, collection)) {
+		const row = (await db(ref.tbl).whereIn(ref.col, keys as string[]).count({ n: '*' }).first()) as { n: string | number };
+		const n = Number(row.n);
+		if (n > 0) blocking.push(`${ref.tbl}.${ref.col} (${n} row${n === 1 ? '' : 's'})`);
+	}
+	if (blocking.length > 0) {
+		throw new InvalidPayload({
+			reason: `${collection} item(s) are still referenced by ${blocking.join(', ')}: delete or reassign those first`,
+		});
+	}
+}
+
+export default defineHook(({ filter }, { database }) => {
+	filter('items.delete', async (keys, meta, context) => {
+		const db = ((context as { database?: Db }).database ?? database) as Db;
+		await checkDeletable(db, (meta as { collection: string }).collection, keys as unknown[]);
+		return keys;
+	});
+
+	filter('users.delete', async (keys, _meta, context) => {
+		await checkDeletable(((context as { database?: Db }).database ?? database) as Db, 'directus_users', keys as unknown[]);
+		return keys;
+	});
+
+	filter('events.items.create', async (payload) => {
+		const p = payload as Row;
+		checkEventDates(p['starts_at'], p['ends_at']);
+		return payload;
+	});
+
+	filter('events.items.update', async (payload, meta, context) => {
+		const p = payload as Row;
+		if (!('starts_at' in p) && !('ends_at' in p)) return payload;
+		const db = ((context as { database?: Db }).database ?? database) as Db;
+		for (const row of await currentRows(db, 'events', (meta as { keys: unknown[] }).keys, ['starts_at', 'ends_at'])) {
+			checkEventDates('starts_at' in p ? p['starts_at'] : row['starts_at'], 'ends_at' in p ? p['ends_at'] : row['ends_at']);
+		}
+		return payload;
+	});
+
+	filter('entries.items.create', async (payload, _meta, context) => {
+		const p = payload as Row;
+		await checkEntryClass(((context as { database?: Db }).database ?? database) as Db, p['event_id'], p['class_id']);
+		return payload;
+	});
+
+	filter('entries.items.update', async (payload, meta, context) => {
+		const p = payload as Row;
+		if (!('event_id' in p) && !('class_id' in p)) return payload;
+		const db = ((context as { database?: Db }).database ?? database) as Db;
+		for (const row of await currentRows(db, 'entries', (meta as { keys: unknown[] }).keys, ['event_id', 'class_id'])) {
+			await checkEntryClass(db, 'event_id' in p ? p['event_id'] : row['event_id'], 'class_id' in p ? p['class_id'] : row['class_id']);
+		}
+		return payload;
+	});
+});

@@ -1,0 +1,24 @@
+"""`extensions build`: build the TypeScript extensions (type-check + bundle), as native stacks do at boot."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .. import console, extensions, pins
+
+
+def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("extensions", help="build the Directus extensions in extensions/ (tsc + SDK bundle)")
+    p.add_argument("verb", choices=["build"])
+    p.add_argument("--out", type=Path, help="also place the built extensions here (an EXTENSIONS_PATH)")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    root = pins.repo_root() / "extensions"
+    for ext in extensions.discover(root):
+        console.out(f"{ext.name}: {extensions.build(ext)}")
+    if args.out:
+        console.out(f"installed into {args.out}: {', '.join(extensions.install_all(root, args.out))}")
+    return 0

@@ -1,0 +1,89 @@
+"""Build the Directus extensions in extensions/<name>/ (TypeScript, extensions SDK) for native stacks.
+
+Each extension is built the way the image builds it (`npm ci && npm run build`, which type-checks
+with tsc and bundles with the SDK), in a cache directory keyed by the hash of its sources and
+lockfile, so an unchanged extension is built once. A stack gets a copy of package.json + dist/.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+from . import console
+from .errors import StackError
+from .stacks.node import Node, cache_root, find_node
+
+SOURCES = ("package.json", "package-lock.json", "tsconfig.json", "src")
+
+
+def discover(root: Path) -> list[Path]:
+    return sorted(p.parent for p in Path(root).glob("*/package.json"))
+
+
+def source_hash(ext: Path) -> str:
+    h = hashlib.sha256()
+    for name in SOURCES:
+        path = ext / name
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for f in files:
+            if f.is_file():
+                h.update(str(f.relative_to(ext)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:12]
+
+
+def build(ext: Path, node: Node | None = None) -> Path:
+    """The built extension (package.json + dist/) in the cache; builds it when missing."""
+    node = node or find_node()
+    target = cache_root() / "extensions" / f"{ext.name}-{source_hash(ext)}"
+    if (target / ".complete").exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (target / ".complete").exists():
+            return target
+        staging = target.with_name(target.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        for name in SOURCES:
+            src = ext / name
+            if src.is_dir():
+                shutil.copytree(src, staging / name)
+            elif src.exists():
+                shutil.copy2(src, staging / name)
+        npm = [str(node.node), str(node.npm_cli)]
+        with console.step(f"building extension {ext.name} (npm ci, tsc, directus-extension build)"):
+            for args in (["ci", "--no-audit", "--no-fund", "--loglevel=warn"], ["run", "build"]):
+                result = subprocess.run([*npm, *args], cwd=staging, env=node.env(), capture_output=True, text=True, timeout=900)
+                if result.returncode != 0:
+                    raise StackError(
+                        f"extension {ext.name}: `npm {' '.join(args[:2])}` failed (exit {result.returncode})",
+                        f"fix {ext}/src and try again",
+                        step=f"extension {ext.name}",
+                        log_tail="\n".join((result.stdout + result.stderr).splitlines()[-30:]),
+                    )
+        shutil.rmtree(staging / "node_modules", ignore_errors=True)
+        (staging / ".complete").write_text("ok\n")
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    return target
+
+
+def install_all(root: Path, dest: Path) -> list[str]:
+    """Build every extension under `root` and place package.json + dist/ of each into `dest`."""
+    names = []
+    node = None
+    for ext in discover(root):
+        node = node or find_node()
+        built = build(ext, node)
+        out = Path(dest) / ext.name
+        shutil.rmtree(out, ignore_errors=True)
+        (out / "dist").mkdir(parents=True)
+        shutil.copy2(built / "package.json", out / "package.json")
+        shutil.copytree(built / "dist", out / "dist", dirs_exist_ok=True)
+        names.append(ext.name)
+    return names
