@@ -84,3 +84,11 @@ def drift(session: nox.Session) -> None:
     install(session)
     session.run("python", "-m", "trm_directus", "stack", "install")
     session.run("python", "-m", "trm_directus", "drift", *session.posargs)
+
+
+@nox.session(default=False)
+def seed(session: nox.Session) -> None:
+    """Throw-away stack: seed Rally Albania 2026, seed again (no changes), verify counts and relations."""
+    install(session)
+    session.run("python", "-m", "trm_directus", "stack", "install")
+    session.run("python", "-m", "trm_directus", "seed", "--verify", *session.posargs)

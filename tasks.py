@@ -92,3 +92,23 @@ def apply(c, dry_run=False, allow_destructive=False, against=None, token=None):
 def drift(c):
     """Run the drift gate on a throw-away stack (exit 2 on drift; report in reports/drift.md)."""
     cli(c, "drift")
+
+
+@task(
+    name="seed-rally-albania",
+    help={
+        "against": "Directus URL (default: the dev stack)",
+        "token": "admin token",
+        "dry_run": "show what would change, write nothing",
+    },
+)
+def seed_rally_albania(c, against=None, token=None, dry_run=False):
+    """Register Rally Albania 2026 (org, event, 18 classes, test entries) idempotently."""
+    cli(
+        c,
+        "seed",
+        "seeds/rally-albania-2026.yaml",
+        *opt("--against", against),
+        *opt("--token", token),
+        *(["--dry-run"] if dry_run else []),
+    )

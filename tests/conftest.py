@@ -45,12 +45,17 @@ def fresh_db(pg_cluster, request: pytest.FixtureRequest) -> Iterator[str]:
     pg_cluster.drop_database(name)
 
 
+def copy_pre_schema_db_init(target: Path) -> Path:
+    """The committed pre-schema db-init files only: post-schema files need the Phase 1 collections,
+    which tests of the runner, the stacks and the schema tooling (probe schemas) do not create."""
+    shutil.copytree(DB_INIT, target, ignore=shutil.ignore_patterns("post"))
+    return target
+
+
 @pytest.fixture
 def db_init_copy(tmp_path: Path) -> Path:
-    """A private copy of the committed db-init directory that a test may edit."""
-    target = tmp_path / "db-init"
-    shutil.copytree(DB_INIT, target)
-    return target
+    """A private copy of the committed pre-schema db-init files that a test may edit."""
+    return copy_pre_schema_db_init(tmp_path / "db-init")
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -63,10 +68,10 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120)
 
 def query(dsn: str, sql: str, params: tuple = ()) -> list[tuple]:
     with psycopg.connect(dsn, autocommit=True) as conn:
-        return conn.execute(sql, params).fetchall()
+        return conn.execute(sql, params or None).fetchall()
 
 
 def execute(dsn: str, sql: str, params: tuple = ()) -> int:
     """Run a statement that returns no rows; the affected row count."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        return conn.execute(sql, params).rowcount
+        return conn.execute(sql, params or None).rowcount

@@ -24,6 +24,10 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "install_cold_s": (None, "npm ci of Directus into an empty cache"),
     "boot_fresh_s": (None, "new native stack (initdb, empty database) to healthy, cached install"),
     "boot_warm_s": (20.0, "restart on an existing database to healthy (warm boot)"),
+    "drift_gate_s": (60.0, "drift gate end to end (cached install and extensions)"),
+    "seed_cold_s": (10.0, "Rally Albania 2026 seed into a fresh stack"),
+    "seed_noop_s": (3.0, "Rally Albania 2026 seed again (no changes)"),
+    "seed_200_entries_s": (30.0, "synthetic event with 200 entries, same loader"),
 }
 
 
@@ -68,9 +72,43 @@ def bench_boot(repeat: int = 3) -> dict[str, float]:
     }
 
 
+def bench_drift(repeat: int = 1) -> dict[str, float]:
+    from .schema import drift
+
+    root = pins.repo_root()
+    runs = []
+    for _ in range(max(1, repeat)):
+        report = drift.gate(root / "snapshots" / "schema.yaml", root / "db-init", root=root)
+        if not report.clean:
+            raise RuntimeError("the drift gate found drift: benchmark it on a clean tree")
+        runs.append(report.timings["total"])
+    return {"drift_gate_s": statistics.median(runs), "drift_gate_all": runs}
+
+
+def bench_seed(repeat: int = 3) -> dict[str, float]:
+    from .directus_api import Directus
+    from .seed import document, loader, synthetic
+
+    doc = document.load(pins.repo_root() / "seeds" / "rally-albania-2026.yaml")
+    big = synthetic.event(entries=200)
+    with NativeStack() as stack:
+        api = Directus(stack.url, stack.info.admin_token)
+        cold = _timed(lambda: loader.load(api, doc))
+        noop = [_timed(lambda: loader.load(api, doc)) for _ in range(repeat)]
+        t0 = time.monotonic()
+        report = loader.load(api, big)
+        big_s = time.monotonic() - t0
+        console.out(
+            f"200-entry event: {report.counts['entries'].created} entries created in {big_s:.1f}s ({report.requests} requests)"
+        )
+    return {"seed_cold_s": cold, "seed_noop_s": statistics.median(noop), "seed_200_entries_s": big_s, "seed_noop_all": noop}
+
+
 BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "install-cold": bench_install_cold,
     "boot": bench_boot,
+    "drift": bench_drift,
+    "seed": bench_seed,
 }
 
 
@@ -82,12 +120,13 @@ def run(names: list[str], repeat: int = 3) -> dict[str, object]:
     report(results)
     out = pins.repo_root() / "reports" / "bench.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cpus": os.cpu_count(), "results": results}, indent=2
-        )
-        + "\n"
-    )
+    previous = json.loads(out.read_text()).get("results", {}) if out.exists() else {}
+    document = {
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "results": {**previous, **results},
+    }  # the latest figure of every benchmark run so far
+    out.write_text(json.dumps(document, indent=2) + "\n")
     console.out(f"written to {out}")
     return results
 

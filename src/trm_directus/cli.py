@@ -22,6 +22,7 @@ COMMANDS = (
     "drift",
     "model",
     "extensions",
+    "seed",
     "pins",
     "preflight",
     "bootstrap",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import execute, query, run_cli
+from tests.conftest import copy_pre_schema_db_init, execute, query, run_cli
 from trm_directus.directus_api import Directus
 from trm_directus.errors import StackError
 from trm_directus.schema import capture, drift, snapshot
@@ -98,9 +98,16 @@ class Probe:
 
 
 @pytest.fixture(scope="module")
-def probe(tmp_path_factory):
+def pre_db_init(tmp_path_factory) -> Path:
+    return copy_pre_schema_db_init(tmp_path_factory.mktemp("db-init") / "db-init")
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory, pre_db_init):
     base = tmp_path_factory.mktemp("probe")
-    stack = NativeStack(base / "stack", persistent=True, snapshot_path=base / "absent.yaml", env=GHOST_PRONE)
+    stack = NativeStack(
+        base / "stack", persistent=True, snapshot_path=base / "absent.yaml", env=GHOST_PRONE, db_init_dir=pre_db_init
+    )
     try:
         stack.start()
         api = Directus(stack.url, stack.info.admin_token)
@@ -208,7 +215,7 @@ def test_blank_and_mismatched_snapshots_at_the_boot_step(fresh_db, tmp_path, pro
     assert "captured with Directus 11.16.0, this is Directus 11.17.4" in refused.stderr
 
 
-def test_boot_round_trips_and_refuses_a_stale_snapshot_that_would_delete_data(probe, tmp_path):
+def test_boot_round_trips_and_refuses_a_stale_snapshot_that_would_delete_data(probe, tmp_path, pre_db_init):
     def drop_tags(data):
         data["collections"] = [c for c in data["collections"] if c["collection"] != "probe_tags"]
         data["fields"] = [f for f in data["fields"] if f["collection"] != "probe_tags"]
@@ -217,7 +224,7 @@ def test_boot_round_trips_and_refuses_a_stale_snapshot_that_would_delete_data(pr
     stale = probe.variant(tmp_path, drop_tags)
     current = tmp_path / "schema.yaml"
     current.write_text(probe.path.read_text())
-    with NativeStack(snapshot_path=current) as stack:
+    with NativeStack(snapshot_path=current, db_init_dir=pre_db_init) as stack:
         api = Directus(stack.url, stack.info.admin_token)
         assert api.snapshot() == probe.data  # snapshot -> apply on a fresh database -> the same snapshot
         item = api.post("/items/probe_items", {"name": "kept"})
@@ -246,10 +253,7 @@ def test_boot_round_trips_and_refuses_a_stale_snapshot_that_would_delete_data(pr
 
 
 def test_drift_gate_is_clean_on_committed_artifacts_and_exits_2_on_a_drifted_copy(probe, tmp_path):
-    db_init = tmp_path / "db-init"
-    import shutil
-
-    shutil.copytree(Path(__file__).resolve().parents[2] / "db-init", db_init)
+    db_init = copy_pre_schema_db_init(tmp_path / "db-init")
     report = drift.gate(probe.path, db_init)
     assert report.clean, report.render_text()
     assert report.diff.normalised == [] and report.timings["total"] > 0

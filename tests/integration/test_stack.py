@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import execute, query
+from tests.conftest import REPO, execute, query
+from trm_directus import migrations
 from trm_directus.errors import StackError
 from trm_directus.migrations import LEDGER
 from trm_directus.stacks import proc
@@ -67,7 +68,7 @@ def test_stack_boots_through_all_five_steps_reboots_idempotently_and_leaves_noth
         ledger = query(dsn, f"SELECT file_name, checksum, applied_at FROM {LEDGER} ORDER BY number")
         directus_migrations = query(dsn, "SELECT count(*) FROM directus_migrations")[0][0]
         users = query(dsn, "SELECT id, email FROM directus_users ORDER BY id")
-        assert [r[0] for r in ledger] == ["001_extensions.sql", "002_positions.sql", "003_positions_faulty.sql"]
+        assert [r[0] for r in ledger] == [f.name for f in migrations.discover(REPO / "db-init")]
 
         stack.stop_directus()
         assert health(stack.url) is None

@@ -21,6 +21,15 @@ def uuid_pk() -> dict[str, Any]:
     }
 
 
+def _rule(name: str, rules: list[dict[str, Any]], required: bool) -> dict[str, Any] | None:
+    """A validation filter; optional fields also accept null (clearing the field in the UI sends null)."""
+    if not rules:
+        return None
+    if required:
+        return {"_and": rules}
+    return {"_or": [{name: {"_null": True}}, {"_and": rules}]}
+
+
 def _meta(note: str | None, width: str, required: bool, **extra: Any) -> dict[str, Any]:
     meta = {"note": note, "width": width, "required": required}
     meta.update({k: v for k, v in extra.items() if v is not None})
@@ -51,7 +60,7 @@ def string(
             required,
             interface="input",
             options=options,
-            validation={"_and": [{name: {"_regex": regex}}]} if regex else None,
+            validation=_rule(name, [{name: {"_regex": regex}}] if regex else [], required),
             validation_message=message,
         ),
         "schema": {"max_length": max_length, "is_nullable": not required, "is_unique": unique, "default_value": default},
@@ -96,7 +105,7 @@ def integer(
             required,
             interface="input",
             options=options or None,
-            validation={"_and": rules} if rules else None,
+            validation=_rule(name, rules, required),
             validation_message=message,
         ),
         "schema": {"is_nullable": not required, "default_value": default},
@@ -125,7 +134,7 @@ def choice(
             display="labels",
             options={"choices": [{"text": labels.get(c, c), "value": c} for c in choices]},
             display_options={"choices": [{"text": labels.get(c, c), "value": c} for c in choices]},
-            validation={"_and": [{name: {"_in": choices}}]},
+            validation=_rule(name, [{name: {"_in": choices}}], required),
             validation_message=f"{name} must be one of: {', '.join(choices)}",
         ),
         "schema": {"max_length": 40, "is_nullable": not required, "default_value": default},

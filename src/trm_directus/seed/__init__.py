@@ -1,0 +1,1 @@
+"""Declarative seed data (seeds/*.yaml) loaded through Directus's REST API."""
