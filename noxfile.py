@@ -23,11 +23,17 @@ def install(session: nox.Session) -> None:
     session.install("-e", DEV)
 
 
+def prepare_native(session: nox.Session) -> None:
+    """Install Directus and build the extensions up front: minutes on a cold cache, with visible
+    progress here rather than hidden inside the first fixture (no-ops when cached)."""
+    session.run("python", "-m", "trm_directus", "stack", "install")
+    session.run("python", "-m", "trm_directus", "extensions", "build")
+
+
 def tests_impl(session: nox.Session, *paths: str, directus: bool = False) -> None:
     install(session)
     if directus:
-        # Cold cache: a few minutes of npm, with progress here rather than hidden in a fixture.
-        session.run("python", "-m", "trm_directus", "stack", "install")
+        prepare_native(session)
     session.run("pytest", *(session.posargs or paths))
 
 
@@ -82,7 +88,7 @@ def bench(session: nox.Session) -> None:
 def drift(session: nox.Session) -> None:
     """The drift gate: boot a throw-away stack from the committed artifacts; exit 2 on drift."""
     install(session)
-    session.run("python", "-m", "trm_directus", "stack", "install")
+    prepare_native(session)
     session.run("python", "-m", "trm_directus", "drift", *session.posargs)
 
 
@@ -90,5 +96,5 @@ def drift(session: nox.Session) -> None:
 def seed(session: nox.Session) -> None:
     """Throw-away stack: seed Rally Albania 2026, seed again (no changes), verify counts and relations."""
     install(session)
-    session.run("python", "-m", "trm_directus", "stack", "install")
+    prepare_native(session)
     session.run("python", "-m", "trm_directus", "seed", "--verify", *session.posargs)

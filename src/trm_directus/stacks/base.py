@@ -57,7 +57,7 @@ class StackInfo:
         project: str = "",
     ) -> StackInfo:
         """The stack's recorded info, or new info with generated secrets and free ports."""
-        from .proc import free_port
+        from .proc import free_ports
 
         info = cls.load(state_dir) or cls(
             backend=backend,
@@ -71,7 +71,10 @@ class StackInfo:
         for name, port in ports.items():
             if port:
                 info.ports[name] = port
-            info.ports.setdefault(name, free_port())
+        missing = [name for name in ports if name not in info.ports]
+        taken = set(info.ports.values())
+        chosen = [p for p in free_ports(len(missing) + len(taken)) if p not in taken][: len(missing)]
+        info.ports.update(zip(missing, chosen, strict=True))
         if not info.db:
             info.db = {
                 "host": "127.0.0.1",

@@ -113,6 +113,9 @@ class NativeStack(StackLifecycle):
         self.postgres.start()
         self.postgres.create_database(DATABASE)
         self.redis.start()
+        # A component may have moved to another port if its first choice was taken meanwhile.
+        self.info.ports.update(postgres=self.postgres.port, redis=self.redis.port)
+        self.info.db["port"] = self.postgres.port
         self.info.redis_url = self.redis.url
         self.info.url = self.url
         self.info.pids = {"redis": self.redis.pid}

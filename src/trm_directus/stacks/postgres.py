@@ -139,6 +139,16 @@ class PostgresCluster:
             self.port = proc.free_port()
         if self.running():
             return
+        try:
+            self._start(timeout)
+        except StackError:
+            if not any(m in proc.tail(self.log) for m in ("could not bind", "Address already in use")):
+                raise
+            # Someone took the port between choosing and binding it: choose again, once.
+            self.port = proc.free_port()
+            self._start(timeout)
+
+    def _start(self, timeout: float) -> None:
         with console.step(f"postgres on 127.0.0.1:{self.port}"):
             try:
                 proc.run(

@@ -19,9 +19,22 @@ UNPRIVILEGED_USER = os.environ.get("TRM_STACK_USER", "postgres")
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(n: int) -> list[int]:
+    """`n` distinct free ports. All are held bound until every one is chosen: picking them one at a
+    time can return the same port twice (seen: Postgres and Redis of one stack on one port)."""
+    sockets = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sockets.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:

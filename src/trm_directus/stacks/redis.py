@@ -35,6 +35,16 @@ class RedisServer:
             raise StackError("redis-server is not installed", "apt-get install redis-server")
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = self.port or proc.free_port()
+        try:
+            self._start(binary, timeout)
+        except StackError:
+            if "Address already in use" not in proc.tail(self.log):
+                raise
+            # Someone took the port between choosing and binding it: choose again, once.
+            self.port = proc.free_port()
+            self._start(binary, timeout)
+
+    def _start(self, binary: str, timeout: float) -> None:
         with console.step(f"redis on 127.0.0.1:{self.port}"):
             cmd = [
                 binary,
