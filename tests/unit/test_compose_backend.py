@@ -1,7 +1,9 @@
 """The compose backend's command lines, environment and auto-selection (no Docker engine needed)."""
 
+import pytest
 import yaml
 
+from trm_directus.errors import StackError
 from trm_directus.stacks import select
 from trm_directus.stacks.compose import ComposeStack, engine_available
 
@@ -46,3 +48,13 @@ def test_auto_backend_falls_back_to_native_without_an_engine(capsys):
     else:
         assert select.resolve_backend("auto") == "native"
         assert f"backend auto: native ({why})" in capsys.readouterr().err
+
+
+def test_explicit_compose_without_an_engine_is_a_clear_error():
+    available, why = engine_available(timeout=1)
+    if available:
+        assert select.resolve_backend("compose") == "compose"
+        return
+    with pytest.raises(StackError) as info:
+        select.resolve_backend("compose")
+    assert why in info.value.what and "--backend native" in info.value.hint

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import console, pins
-from ..errors import ConfigError
+from ..errors import ConfigError, StackError
 from .base import StackInfo
 from .compose import ComposeStack, engine_available
 from .native import NativeStack
@@ -18,9 +18,16 @@ BACKENDS = ("auto", "native", "compose")
 def resolve_backend(name: str) -> str:
     if name not in BACKENDS:
         raise ConfigError(f"unknown backend {name!r}", f"use one of: {', '.join(BACKENDS)}")
-    if name != "auto":
+    if name == "native":
         return name
     ok, why = engine_available()
+    if name == "compose":
+        if not ok:
+            raise StackError(
+                f"the compose backend was requested, but {why}",
+                "use --backend native (no Docker needed), or start a Docker engine with the compose plugin",
+            )
+        return name
     chosen = "compose" if ok else "native"
     console.info(f"backend auto: {chosen} ({why})")
     return chosen
