@@ -31,14 +31,15 @@ COMMANDS = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `only`, just that command is imported (boot steps start faster)."""
     parser = argparse.ArgumentParser(
         prog="python -m trm_directus",
         description="TRM Directus toolchain: db-init migrations, stacks, schema as code, seeds.",
     )
     parser.add_argument("--version", action="version", version=f"trm-directus {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
-    for name in COMMANDS:
+    for name in [only] if only in COMMANDS else COMMANDS:
         module = importlib.import_module(f".commands.{name.replace('-', '_')}", __package__)
         p = module.register(sub)
         p.set_defaults(_run=module.run)
@@ -46,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
     try:
         return int(args._run(args) or 0)
     except TrmError as exc:

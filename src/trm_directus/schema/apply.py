@@ -25,6 +25,7 @@ from . import snapshot, state
 
 ALLOW_DESTRUCTIVE = "SCHEMA_APPLY_ALLOW_DESTRUCTIVE"
 MSG_MATCHES = "the database already matches the snapshot: no changes to apply"
+MSG_UNCHANGED = "schema unchanged since the last verified apply of this snapshot"
 FORCE_FULL = "TRM_SCHEMA_APPLY_FULL"
 
 
@@ -106,8 +107,8 @@ def guarded_apply(
             )
         if not (full or dry_run) and state.recorded(conn) == (digest, state.fingerprint(conn)):
             console.info(
-                "schema unchanged since the last verified apply of this snapshot (same snapshot, Directus version "
-                f"and database fingerprint): skipped (set {FORCE_FULL}=true to re-check with Directus)"
+                f"{MSG_UNCHANGED} (same snapshot, Directus version and database fingerprint): skipped "
+                f"(set {FORCE_FULL}=true to re-check with Directus)"
             )
             return Outcome("skipped-unchanged")
         current = current_snapshot(conn, target, db_init_dir)
