@@ -13,23 +13,11 @@ from trm_directus import migrations
 from trm_directus.directus_api import Directus
 from trm_directus.errors import DirectusError
 from trm_directus.model import phase1
-from trm_directus.stacks.native import NativeStack
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]
 
 COLLECTIONS = [c.name for c in phase1.COLLECTIONS]
 _n = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with NativeStack() as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def api(stack) -> Directus:
-    return Directus(stack.url, stack.info.admin_token)
 
 
 def uniq(prefix: str) -> str:

@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import REPO, copy_pre_schema_db_init
 from trm_directus.directus_api import Directus
-from trm_directus.model import builder, phase1
+from trm_directus.model import phase1
 from trm_directus.schema import diff as diffs
 from trm_directus.schema import normalize, snapshot
 from trm_directus.stacks.native import NativeStack
@@ -14,24 +14,13 @@ from trm_directus.stacks.native import NativeStack
 pytestmark = [pytest.mark.integration, pytest.mark.directus]
 
 
-def build(api: Directus) -> builder.BuildResult:
-    return builder.build(
-        api,
-        folders=phase1.FOLDERS,
-        collections=phase1.COLLECTIONS,
-        user_fields=phase1.USER_FIELDS,
-        relations=phase1.RELATIONS,
-        order=phase1.ORDER,
-    )
-
-
 def test_model_build_on_an_empty_directus_yields_the_committed_snapshot(tmp_path):
     db_init = copy_pre_schema_db_init(tmp_path / "db-init")
     with NativeStack(snapshot_path=tmp_path / "absent.yaml", db_init_dir=db_init) as stack:
         api = Directus(stack.url, stack.info.admin_token)
-        first = build(api)
+        first = phase1.build(api)
         assert len(first.created) >= 50 and not first.updated
-        second = build(api)
+        second = phase1.build(api)
         assert (second.created, second.updated) == ([], [])
         live, _ = snapshot.without_tables(api.snapshot(), {"positions"})
     committed = snapshot.read(REPO / "snapshots" / "schema.yaml")

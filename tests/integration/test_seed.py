@@ -8,7 +8,6 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, query, run_cli
-from trm_directus.directus_api import Directus
 from trm_directus.errors import SeedError
 from trm_directus.seed import document, loader, verify
 
@@ -30,19 +29,6 @@ EXPECTED = {
     "entry_devices": 6,
 }
 TABLES = [t for t in EXPECTED if t != "directus_users"]
-
-
-@pytest.fixture(scope="module")
-def stack():
-    from trm_directus.stacks.native import NativeStack
-
-    with NativeStack() as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
-def api(stack) -> Directus:
-    return Directus(stack.url, stack.info.admin_token)
 
 
 def row_counts(stack) -> dict[str, int]:

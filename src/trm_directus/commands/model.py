@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .. import console
-from ..model import builder, phase1
+from ..model import phase1
 from . import _target
 
 
@@ -19,14 +19,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     api = _target.client(args)
     with console.step(f"building the Phase 1 data model on {api.url}"):
-        result = builder.build(
-            api,
-            folders=phase1.FOLDERS,
-            collections=phase1.COLLECTIONS,
-            user_fields=phase1.USER_FIELDS,
-            relations=phase1.RELATIONS,
-            order=phase1.ORDER,
-        )
+        result = phase1.build(api)
     console.out(
         f"{len(result.created)} created, {len(result.updated)} updated, {result.unchanged} unchanged; now run `invoke snapshot`"
     )

@@ -430,3 +430,10 @@ ORDER = {
     "entry_crew": ["id", "entry_id", "user_id", "role"],
     "entry_devices": ["id", "entry_id", "device_id", "purpose", "assigned_user_id"],
 }
+
+
+def build(api):
+    """Create/update the Phase 1 model on a running Directus (see builder.build)."""
+    from .builder import build as build_model
+
+    return build_model(api, folders=FOLDERS, collections=COLLECTIONS, user_fields=USER_FIELDS, relations=RELATIONS, order=ORDER)

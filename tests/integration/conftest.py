@@ -1,0 +1,21 @@
+"""Fixtures for integration tests that need a running Directus."""
+
+from __future__ import annotations
+
+import pytest
+
+from trm_directus.directus_api import Directus
+from trm_directus.stacks.native import NativeStack
+
+
+@pytest.fixture(scope="module")
+def stack():
+    """A native stack booted from the committed artifacts, private to the test module."""
+    with NativeStack() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def api(stack) -> Directus:
+    """The stack's REST API with its admin token."""
+    return Directus(stack.url, stack.info.admin_token)
