@@ -5,6 +5,7 @@ Usage: `nox -s tests` (the README's test command), `nox -s lint`, `nox -l` for t
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nox
@@ -89,7 +90,10 @@ def drift(session: nox.Session) -> None:
     """The drift gate: boot a throw-away stack from the committed artifacts; exit 2 on drift."""
     install(session)
     prepare_native(session)
-    session.run("python", "-m", "trm_directus", "drift", *session.posargs)
+    session.run("python", "-m", "trm_directus", "drift", *session.posargs, success_codes=[0, 2])
+    if not json.loads(Path("reports/drift.json").read_text())["clean"]:
+        # nox exits 1 for any failure; the gate's contract is exit 2 for drift (1 stays for errors).
+        raise SystemExit(2)
 
 
 @nox.session(default=False)

@@ -15,6 +15,7 @@ Exit 0 clean, 2 drift (readable diff on stdout, Markdown report for CI), 1 error
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,6 +144,16 @@ def gate(snapshot_path: Path, db_init_dir: Path, *, root: Path | None = None) ->
 
 
 def write_report(report: DriftReport, path: Path) -> None:
+    """The Markdown report for people, and a JSON verdict next to it for machines (CI, nox)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report.render_markdown())
-    console.info(f"drift report written to {path}")
+    verdict = {
+        "clean": report.clean,
+        "changes": len(report.diff.changes),
+        "unmanaged": report.unmanaged,
+        "idempotency": report.idempotency,
+        "pins": report.pins,
+        "timings": report.timings,
+    }
+    path.with_suffix(".json").write_text(json.dumps(verdict, indent=2) + "\n")
+    console.info(f"drift report written to {path} (verdict: {path.with_suffix('.json')})")
