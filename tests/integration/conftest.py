@@ -19,3 +19,11 @@ def stack():
 def api(stack) -> Directus:
     """The stack's REST API with its admin token."""
     return Directus(stack.url, stack.info.admin_token)
+
+
+@pytest.fixture
+def g(api):
+    """Creates valid rows through the API with fresh natural keys (tests/integration/graph.py)."""
+    from tests.integration.graph import Graph
+
+    return Graph(api)

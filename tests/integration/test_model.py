@@ -2,94 +2,17 @@
 
 from __future__ import annotations
 
-import itertools
-import uuid
-
 import psycopg
 import pytest
 
 from tests.conftest import REPO, query
+from tests.integration.graph import count, refused, uniq
 from trm_directus import migrations
-from trm_directus.directus_api import Directus
-from trm_directus.errors import DirectusError
-from trm_directus.model import phase1
+from trm_directus.model import catalogue, registration
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]
 
-COLLECTIONS = [c.name for c in phase1.COLLECTIONS]
-_n = itertools.count(1)
-
-
-def uniq(prefix: str) -> str:
-    return f"{prefix}-{next(_n)}-{uuid.uuid4().hex[:6]}"
-
-
-def imei() -> str:
-    return str(uuid.uuid4().int)[:15].rjust(15, "1")
-
-
-class Graph:
-    """Creates valid rows through the API, each call with fresh natural keys."""
-
-    def __init__(self, api: Directus) -> None:
-        self.api = api
-
-    def org(self):
-        return self.api.post("/items/organizations", {"name": "Test Org", "slug": uniq("org")})
-
-    def event(self, org=None, **over):
-        org = org or self.org()
-        body = {
-            "organization_id": org["id"],
-            "name": "Test Rally",
-            "slug": uniq("ev"),
-            "discipline": "rally",
-            "starts_at": "2026-06-06T06:00:00Z",
-            "ends_at": "2026-06-13T18:00:00Z",
-            "timezone": "Europe/Tirane",
-        }
-        return self.api.post("/items/events", {**body, **over})
-
-    def klass(self, event=None, code="C-2"):
-        event = event or self.event()
-        return self.api.post("/items/classes", {"event_id": event["id"], "code": code, "name": "Car class", "sort_order": 1})
-
-    def user(self):
-        return self.api.post("/users", {"email": f"{uniq('u')}@example.com", "first_name": "Test", "last_name": "Person"})
-
-    def vehicle(self):
-        return self.api.post(
-            "/items/vehicles", {"make": "Toyota", "model": "Land Cruiser 70", "year": 1998, "cc": 4500, "plate": "AA-001-AA"}
-        )
-
-    def device(self):
-        return self.api.post("/items/devices", {"imei": imei(), "model": "Teltonika FMB920"})
-
-    def entry(self, event=None, klass=None, race_number=301, **over):
-        event = event or self.event()
-        klass = klass or self.klass(event)
-        return self.api.post(
-            "/items/entries", {"event_id": event["id"], "class_id": klass["id"], "race_number": race_number, **over}
-        )
-
-
-@pytest.fixture
-def g(api) -> Graph:
-    return Graph(api)
-
-
-def refused(call, *, code: str) -> DirectusError:
-    with pytest.raises(DirectusError) as info:
-        call()
-    assert info.value.status == 400, info.value.render()
-    assert code in info.value.what, info.value.what
-    return info.value
-
-
-def count(stack, table: str) -> int:
-    return query(stack.info.dsn, f"SELECT count(*) FROM {table}")[0][0]
-
-
+COLLECTIONS = [c.name for d in (catalogue, registration) for c in d.COLLECTIONS]
 # --- the collections ---------------------------------------------------------------------------
 
 
@@ -117,7 +40,7 @@ def test_every_field_explains_itself_and_enums_are_dropdowns(api):
                 assert meta["options"]["choices"], f"{name}.{f['field']}"
                 assert meta["validation"], f"{name}.{f['field']} has choices but no validation"
     roles = next(f for f in api.get("/fields/organization_users") if f["field"] == "role")
-    assert [c["value"] for c in roles["meta"]["options"]["choices"]] == phase1.ORG_ROLES
+    assert [c["value"] for c in roles["meta"]["options"]["choices"]] == catalogue.ORG_ROLES
 
 
 def test_junctions_are_presented_as_lists_on_their_parents(api):

@@ -40,7 +40,9 @@ def pytest_runtest_makereport(item, call):
     rep = outcome.get_result()
     for row in _ROWS:
         if row["test"] == item.nodeid and (rep.when == "call" or rep.failed):
-            row["status"] = "passed" if rep.passed and row.get("status") != "FAILED" else ("FAILED" if rep.failed else row["status"])
+            row["status"] = (
+                "passed" if rep.passed and row.get("status") != "FAILED" else ("FAILED" if rep.failed else row["status"])
+            )
 
 
 def pytest_terminal_summary(terminalreporter):

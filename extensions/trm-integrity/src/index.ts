@@ -4,6 +4,7 @@
  *
  * - events: ends_at must be after starts_at (also a CHECK constraint in db-init/post/101).
  * - entries: the class must belong to the entry's event (also a composite foreign key in 101).
+ * - the course collections: geometry validity, radii, same-event and same-segment rules (course.ts).
  * - any collection: deleting items that rows of another table still reference through a RESTRICT
  *   foreign key is refused with the referencing tables and counts (Directus does not translate
  *   foreign-key errors on delete: without this the API answers 500).
@@ -12,16 +13,22 @@
  * the admin UI a message that says what is wrong.
  */
 import { defineHook } from '@directus/extensions-sdk';
-import { createError } from '@directus/errors';
+import { checkGeofence, checkRadiusDefault, checkSegment, checkSpeedZone, checkStage, checkWaypoint } from './course';
+import { InvalidPayload, type Db, type Row } from './shared';
 
-type Row = Record<string, unknown>;
-type Db = (table: string) => any;
+export { InvalidPayload };
 
-export const InvalidPayload = createError<{ reason: string }>(
-	'INVALID_PAYLOAD',
-	({ reason }) => `Invalid payload. ${reason}.`,
-	400,
-);
+type Check = (db: any, payload: Row, keys: unknown[] | null) => Promise<void>;
+
+/** Course rules (course.ts), checked on create (keys null) and on update (the row as it will be). */
+const COURSE_RULES: Record<string, Check> = {
+	stages: checkStage,
+	segments: checkSegment,
+	geofences: (db, p) => checkGeofence(db, p),
+	waypoints: checkWaypoint,
+	speed_limit_zones: checkSpeedZone,
+	waypoint_radius_defaults: checkRadiusDefault,
+};
 
 const time = (value: unknown): number | null => {
 	if (value === null || value === undefined || value === '') return null;
@@ -81,6 +88,17 @@ export async function checkDeletable(db: any, collection: string, keys: unknown[
 }
 
 export default defineHook(({ filter }, { database }) => {
+	for (const [collection, check] of Object.entries(COURSE_RULES)) {
+		filter(`${collection}.items.create`, async (payload, _meta, context) => {
+			await check((context as { database?: Db }).database ?? database, payload as Row, null);
+			return payload;
+		});
+		filter(`${collection}.items.update`, async (payload, meta, context) => {
+			await check((context as { database?: Db }).database ?? database, payload as Row, (meta as { keys: unknown[] }).keys);
+			return payload;
+		});
+	}
+
 	filter('items.delete', async (keys, meta, context) => {
 		const db = ((context as { database?: Db }).database ?? database) as Db;
 		await checkDeletable(db, (meta as { collection: string }).collection, keys as unknown[]);

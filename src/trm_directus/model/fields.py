@@ -165,6 +165,59 @@ def date(name: str, *, note: str | None = None, width: str = "half") -> dict[str
     }
 
 
+def number(
+    name: str, *, note: str | None = None, minimum: float | None = None, maximum: float | None = None, width: str = "half"
+) -> dict[str, Any]:
+    """A float (e.g. odometer kilometres), optional, with an inclusive range."""
+    rules = [{name: {op: v}} for op, v in (("_gte", minimum), ("_lte", maximum)) if v is not None]
+    return {
+        "field": name,
+        "type": "float",
+        "meta": _meta(
+            note,
+            width,
+            False,
+            interface="input",
+            validation=_rule(name, rules, False),
+            validation_message=f"{name} must be between {minimum} and {maximum}" if rules else None,
+        ),
+        "schema": {"is_nullable": True},
+    }
+
+
+def boolean(name: str, *, note: str | None = None, default: bool = False, width: str = "half") -> dict[str, Any]:
+    return {
+        "field": name,
+        "type": "boolean",
+        "meta": _meta(note, width, False, interface="boolean", display="boolean", special=["cast-boolean"]),
+        "schema": {"is_nullable": False, "default_value": default},
+    }
+
+
+def json_field(name: str, *, note: str | None = None, width: str = "full") -> dict[str, Any]:
+    return {
+        "field": name,
+        "type": "json",
+        "meta": _meta(note, width, False, interface="input-code", options={"language": "JSON"}, special=["cast-json"]),
+        "schema": {"is_nullable": True},
+    }
+
+
+def geometry(name: str, kind: str | None, *, note: str | None = None, required: bool = True) -> dict[str, Any]:
+    """A PostGIS geometry in SRID 4326 (`kind` Point / LineString / Polygon, None for any), edited on a map.
+
+    Through the REST API the value is GeoJSON ({"type": "Point", "coordinates": [lon, lat]})."""
+    options: dict[str, Any] = {"defaultView": {"center": {"lng": 19.82, "lat": 41.33}, "zoom": 7, "bearing": 0, "pitch": 0}}
+    if kind:
+        options["geometryType"] = kind
+    return {
+        "field": name,
+        "type": f"geometry.{kind}" if kind else "geometry",
+        "meta": _meta(note, "full", required, interface="map", options=options),
+        "schema": {"is_nullable": not required},
+    }
+
+
 def created_updated() -> list[dict[str, Any]]:
     return [
         timestamp("created_at", special="date-created", note="Set by Directus when the item is created."),

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from ..errors import SeedError
-from ..model import phase1
+from ..model import catalogue, registration
 from ..model.fields import SLUG_RE
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
@@ -113,7 +113,7 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool, Any]]] = {
         "vehicles": (list, False, None),
         "devices": (list, False, None),
     },
-    "member": {"user": (str, True, None), "role": (str, True, _enum(phase1.ORG_ROLES))},
+    "member": {"user": (str, True, None), "role": (str, True, _enum(catalogue.ORG_ROLES))},
     "user": {
         "email": (str, True, _regex(EMAIL_RE, "not an e-mail address")),
         "first_name": (str, True, None),
@@ -135,7 +135,7 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool, Any]]] = {
         "organization": (str, True, None),
         "slug": (str, True, _regex(SLUG_RE, "a slug is lower-case letters, digits and dashes")),
         "name": (str, True, None),
-        "discipline": (str, True, _enum(phase1.DISCIPLINES)),
+        "discipline": (str, True, _enum(registration.DISCIPLINES)),
         "timezone": (str, False, _regex(r"^[A-Za-z]+(?:/[A-Za-z0-9_+-]+)+$|^UTC$", "an IANA time zone, e.g. Europe/Tirane")),
         "starts_at": ((str, datetime), True, _iso_datetime),
         "ends_at": ((str, datetime), True, _iso_datetime),
@@ -154,15 +154,15 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool, Any]]] = {
         "race_number": (int, True, lambda v: None if v > 0 else "race numbers start at 1"),
         "class": (str, True, None),
         "vehicle": (str, False, None),
-        "status": (str, False, _enum(phase1.ENTRY_STATUSES)),
+        "status": (str, False, _enum(registration.ENTRY_STATUSES)),
         "notes": (str, False, None),
         "crew": (list, False, None),
         "devices": (list, False, None),
     },
-    "crew": {"user": (str, True, None), "role": (str, True, _enum(phase1.CREW_ROLES))},
+    "crew": {"user": (str, True, None), "role": (str, True, _enum(registration.CREW_ROLES))},
     "entry_device": {
         "imei": ((str, int), True, None),
-        "purpose": (str, False, _enum(phase1.DEVICE_PURPOSES)),
+        "purpose": (str, False, _enum(registration.DEVICE_PURPOSES)),
         "assigned_to": (str, False, None),
     },
 }

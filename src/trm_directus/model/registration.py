@@ -1,9 +1,8 @@
-"""Phase 1 data model (domain.md): the organisation catalogue and event participation.
+"""Event participation (domain.md "Phase 1"): events, their classes, entries, crews and devices.
 
-This is how the collections were created through Directus's REST API; the committed artifact is
-the captured `snapshots/schema.yaml`. What Directus cannot express (composite uniques, the
-class-of-the-same-event rule, checks) lives in db-init/post/; cross-field rules that must answer
-with a client error live in the trm-integrity extension.
+How the collections are created through Directus's REST API; the committed artifact is the
+captured `snapshots/schema.yaml`. Composite uniques, the class-of-the-same-event foreign key and
+checks live in db-init/post/101; cross-field rules that must answer 400 in extensions/trm-integrity.
 """
 
 from __future__ import annotations
@@ -15,147 +14,20 @@ from .fields import (
     Folder,
     choice,
     created_updated,
-    date,
     integer,
     string,
     text,
     timestamp,
 )
 
-ORG_ROLES = ["org-admin", "race-director", "marshal", "timekeeper", "participant", "viewer"]
 DISCIPLINES = ["rally", "time-trial", "regatta", "trail-run", "hike"]
 ENTRY_STATUSES = ["registered", "confirmed", "scrutineered", "started", "finished", "retired", "disqualified", "withdrawn"]
 DEVICE_PURPOSES = ["chassis", "backup", "panic-button"]
 CREW_ROLES = ["pilot", "co-pilot", "navigator", "mechanic", "rider", "runner", "hiker"]
 
-FOLDERS = [
-    Folder("catalogue", "inventory_2", "Organisations, their people, vehicles and tracking devices.", 1),
-    Folder("registration", "flag", "Events, their classes, and the entries registered for them.", 2),
-]
-
-USER_FIELDS = [
-    string(
-        "phone",
-        note="International format, e.g. +355 69 123 4567.",
-        max_length=32,
-        regex=r"^\+?[0-9][0-9 ()-]{5,30}$",
-        message="phone: digits, spaces, ( ) and - only, optionally starting with +",
-        placeholder="+355 69 123 4567",
-    ),
-    date("birth_date", note="Needed for age-based classes (Senior, Veteran)."),
-    string(
-        "nationality",
-        note="ISO 3166-1 alpha-2 country code, upper case (AL, IT, DE).",
-        max_length=2,
-        regex="^[A-Z]{2}$",
-        message="nationality: two upper-case letters (ISO 3166-1 alpha-2), e.g. AL",
-        placeholder="AL",
-        font="monospace",
-    ),
-]
+FOLDER = Folder("registration", "flag", "Events, their classes, and the entries registered for them.", 2)
 
 COLLECTIONS = [
-    Collection(
-        "organizations",
-        "corporate_fare",
-        "Organisers (clubs, federations). Every business row is reachable from one organisation; access is "
-        "isolated per organisation through organization_users.",
-        "{{name}}",
-        group="catalogue",
-        sort=1,
-        fields=[
-            string("name", required=True, max_length=200, width="half", note="Display name, e.g. Motorsport Club Albania."),
-            string(
-                "slug",
-                required=True,
-                unique=True,
-                max_length=80,
-                regex=SLUG_RE,
-                font="monospace",
-                message="slug: lower-case letters, digits and single dashes, e.g. msc-albania",
-                note="Stable identifier used in URLs and seeds (lower-case, dashes).",
-            ),
-            *created_updated(),
-        ],
-    ),
-    Collection(
-        "organization_users",
-        "badge",
-        "Membership of a person in an organisation, with their org role (what they may do there). One row per "
-        "(organisation, user).",
-        "{{user_id.first_name}} {{user_id.last_name}} · {{role}}",
-        group="catalogue",
-        sort=2,
-        fields=[
-            choice("role", ORG_ROLES, note="What this person may do in the organisation (policies, Phase 4)."),
-            timestamp("created_at", special="date-created"),
-        ],
-    ),
-    Collection(
-        "vehicles",
-        "directions_car",
-        "Cars, motorbikes, quads and SSVs. Linked to organisations through organization_vehicles and to entries.",
-        "{{year}} {{make}} {{model}} · {{plate}}",
-        group="catalogue",
-        sort=3,
-        fields=[
-            string("make", required=True, max_length=80, note="Manufacturer, e.g. Toyota."),
-            string("model", required=True, max_length=120, note="Model, e.g. Land Cruiser 70."),
-            integer("year", minimum=1900, maximum=2100, note="Model year."),
-            integer("cc", minimum=1, note="Engine displacement in cm³ (classes depend on it)."),
-            string(
-                "vin",
-                max_length=17,
-                regex="^[A-HJ-NPR-Z0-9]{17}$",
-                font="monospace",
-                message="vin: 17 characters, digits and capitals without I, O, Q",
-                note="Vehicle identification number.",
-            ),
-            string("plate", max_length=20, note="Registration plate, e.g. AA-001-AA.", font="monospace"),
-            *created_updated(),
-        ],
-    ),
-    Collection(
-        "devices",
-        "gps_fixed",
-        "GPS trackers and panic buttons. The IMEI is the canonical id: positions.device_id holds it.",
-        "{{model}} · {{imei}}",
-        group="catalogue",
-        sort=4,
-        fields=[
-            string(
-                "imei",
-                required=True,
-                unique=True,
-                max_length=15,
-                regex="^[0-9]{15}$",
-                font="monospace",
-                message="imei: exactly 15 digits",
-                note="15-digit IMEI; the processor matches positions by it.",
-            ),
-            string("model", required=True, max_length=80, placeholder="Teltonika FMB920", note="Device model."),
-            string("serial_number", max_length=60, font="monospace", note="Manufacturer serial number, if different."),
-            *created_updated(),
-        ],
-    ),
-    Collection(
-        "organization_vehicles",
-        "garage",
-        "Junction: which vehicles an organisation has registered. One row per (organisation, vehicle).",
-        "{{organization_id.name}} · {{vehicle_id.make}} {{vehicle_id.model}}",
-        group="catalogue",
-        sort=5,
-        fields=[timestamp("registered_at", special="date-created", note="When the vehicle was registered.")],
-    ),
-    Collection(
-        "organization_devices",
-        "settings_input_antenna",
-        "Junction: which devices an organisation owns or rents. One row per (organisation, device).",
-        "{{organization_id.name}} · {{device_id.imei}}",
-        group="catalogue",
-        sort=6,
-        fields=[timestamp("registered_at", special="date-created", note="When the device was registered.")],
-    ),
     Collection(
         "events",
         "emoji_events",
@@ -273,51 +145,6 @@ COLLECTIONS = [
 
 RELATIONS = [
     M2O(
-        "organization_users",
-        "organization_id",
-        "organizations",
-        "{{name}}",
-        alias="members",
-        alias_template="{{user_id.first_name}} {{user_id.last_name}} · {{role}}",
-        alias_note="People of this organisation.",
-        note="The organisation this person belongs to.",
-    ),
-    M2O(
-        "organization_users",
-        "user_id",
-        "directus_users",
-        "{{first_name}} {{last_name}} ({{email}})",
-        note="The person (a Directus user).",
-    ),
-    M2O(
-        "organization_vehicles",
-        "organization_id",
-        "organizations",
-        "{{name}}",
-        alias="vehicles",
-        alias_template="{{vehicle_id.make}} {{vehicle_id.model}} · {{vehicle_id.plate}}",
-        alias_note="Registered vehicles.",
-        note="The organisation registering the vehicle.",
-    ),
-    M2O(
-        "organization_vehicles",
-        "vehicle_id",
-        "vehicles",
-        "{{year}} {{make}} {{model}} · {{plate}}",
-        note="The registered vehicle.",
-    ),
-    M2O(
-        "organization_devices",
-        "organization_id",
-        "organizations",
-        "{{name}}",
-        alias="devices",
-        alias_template="{{device_id.model}} · {{device_id.imei}}",
-        alias_note="Registered devices.",
-        note="The organisation owning or renting the device.",
-    ),
-    M2O("organization_devices", "device_id", "devices", "{{model}} · {{imei}}", note="The registered device."),
-    M2O(
         "events",
         "organization_id",
         "organizations",
@@ -391,12 +218,6 @@ RELATIONS = [
 
 # Field order in the admin UI forms (ids first, relations where a person looks for them).
 ORDER = {
-    "organizations": ["id", "name", "slug", "members", "vehicles", "devices", "events", "created_at", "updated_at"],
-    "organization_users": ["id", "organization_id", "user_id", "role", "created_at"],
-    "vehicles": ["id", "make", "model", "year", "cc", "plate", "vin", "created_at", "updated_at"],
-    "devices": ["id", "imei", "model", "serial_number", "created_at", "updated_at"],
-    "organization_vehicles": ["id", "organization_id", "vehicle_id", "registered_at"],
-    "organization_devices": ["id", "organization_id", "device_id", "registered_at"],
     "events": [
         "id",
         "organization_id",
@@ -430,10 +251,3 @@ ORDER = {
     "entry_crew": ["id", "entry_id", "user_id", "role"],
     "entry_devices": ["id", "entry_id", "device_id", "purpose", "assigned_user_id"],
 }
-
-
-def build(api):
-    """Create/update the Phase 1 model on a running Directus (see builder.build)."""
-    from .builder import build as build_model
-
-    return build_model(api, folders=FOLDERS, collections=COLLECTIONS, user_fields=USER_FIELDS, relations=RELATIONS, order=ORDER)
