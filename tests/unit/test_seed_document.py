@@ -1,6 +1,7 @@
 """Seed file validation: every problem named with file, line, path and reason, before anything is written."""
 
 import copy
+from pathlib import Path
 
 import pytest
 import yaml
@@ -9,6 +10,7 @@ from trm_directus.errors import SeedError
 from trm_directus.seed import document, synthetic
 
 RALLY = "seeds/rally-albania-2026.yaml"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"  # course files are relative to the seed file
 
 
 @pytest.fixture
@@ -18,7 +20,7 @@ def rally(repo) -> dict:
 
 def problems_of(doc: dict) -> str:
     with pytest.raises(SeedError) as info:
-        document.parse(yaml.safe_dump(doc, sort_keys=False), "seed.yaml")
+        document.parse(yaml.safe_dump(doc, sort_keys=False), str(SEEDS / "seed.yaml"))
     assert "nothing was written" in info.value.what
     return info.value.render()
 
@@ -92,3 +94,32 @@ def test_the_synthetic_event_is_valid_at_any_size():
     document.parse(yaml.safe_dump(doc, sort_keys=False), "synthetic")
     assert len(doc["events"][0]["entries"]) == 200
     assert len({d["imei"] for d in doc["devices"]}) == 200
+
+
+def test_course_problems_are_listed_with_their_lines(rally):
+    bad = copy.deepcopy(rally)
+    event = bad["events"][0]
+    event["radius_defaults"][0]["validation"] = 5000
+    event["radius_defaults"][1]["type"] = "XYZ"
+    event["radius_defaults"].append({"type": "WPM", "open": 800, "validation": 90})
+    event["stages"][1]["name"] = "Prologue"
+    event["stages"][2]["start_order_input_stage"] = "Stage 9"
+    event["stages"][3]["course"] = "rally-albania-2026/missing.gpx"
+    event["stages"][4]["start_order_strategy"] = "random"
+    text = problems_of(bad)
+    assert "events[0].radius_defaults[0].validation: validation radius 5000 m is larger than the opening radius 1000 m" in text
+    assert "events[0].radius_defaults[1].type: must be one of DSS" in text
+    assert "duplicate radius default type in this event 'WPM'" in text
+    assert "duplicate stage name in this event 'Prologue'" in text
+    assert "events[0].stages[2].start_order_input_stage: 'Stage 9' is not another stage of this event" in text
+    assert "missing.gpx does not exist (paths are relative to the seed file)" in text
+    assert "events[0].stages[4].start_order_strategy: must be one of manual" in text
+    # 7 mistakes, and stage 2's input that no longer exists once stage 1 was renamed
+    assert "8 problem(s)" in text and "'Stage 1 Durrës – Shkodër' is not another stage" in text
+
+
+def test_stages_load_after_the_stage_they_take_their_start_order_from():
+    from trm_directus.seed import course
+
+    stages = [{"name": "C", "start_order_input_stage": "B"}, {"name": "B", "start_order_input_stage": "A"}, {"name": "A"}]
+    assert [[s["name"] for s in level] for level in course.dependency_levels(stages)] == [["A"], ["B"], ["C"]]

@@ -18,6 +18,7 @@ import yaml
 from ..errors import SeedError
 from ..model import catalogue, registration
 from ..model.fields import SLUG_RE
+from . import course
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 CODE_RE = re.compile(r"^[A-Z]{1,3}-[0-9A-Z]{1,3}$")
@@ -142,6 +143,8 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool, Any]]] = {
         "regulation_doc_url": (str, False, _regex(r"^https?://", "an http(s) URL")),
         "notes": (str, False, None),
         "classes": (list, False, None),
+        "radius_defaults": (list, False, None),
+        "stages": (list, False, None),
         "entries": (list, False, None),
     },
     "class": {
@@ -166,6 +169,7 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool, Any]]] = {
         "assigned_to": (str, False, None),
     },
 }
+SCHEMAS.update(course.SCHEMAS)
 TOP = {"organizations": "organization", "users": "user", "vehicles": "vehicle", "devices": "device", "events": "event"}
 
 
@@ -312,6 +316,7 @@ def validate(doc: Any, problems: Problems) -> None:
             "class code in this event",
             problems,
         )
+        course.validate(event, path, problems, _check_item, _unique, problems.origin)
         entries = event.get("entries") or []
         valid_entries = [
             (e, (*path, "entries", i)) for i, e in enumerate(entries) if _check_item(e, "entry", (*path, "entries", i), problems)

@@ -17,6 +17,7 @@ from typing import Any
 from .. import console
 from ..directus_api import Directus
 from ..errors import DirectusError, SeedError
+from . import course
 
 Key = tuple[Any, ...]
 
@@ -29,6 +30,8 @@ class Spec:
     values: tuple[str, ...]  # fields managed by the seed
 
 
+RADII = ("open_radius_m", "validation_radius_m")
+STAGE_VALUES = (*course.STAGE_FIELDS, "start_order_input_stage_id", "notes")
 SPECS = {
     s.collection: s
     for s in [
@@ -46,6 +49,8 @@ SPECS = {
             ("name", "discipline", "timezone", "starts_at", "ends_at", "regulation_doc_url", "notes"),
         ),
         Spec("classes", "/items/classes", ("event_id", "code"), ("name", "description", "sort_order")),
+        Spec("waypoint_radius_defaults", "/items/waypoint_radius_defaults", ("event_id", "waypoint_type"), RADII),
+        Spec("stages", "/items/stages", ("event_id", "name"), STAGE_VALUES),
         Spec("entries", "/items/entries", ("event_id", "race_number"), ("class_id", "vehicle_id", "status", "notes")),
         Spec("entry_crew", "/items/entry_crew", ("entry_id", "user_id"), ("role",)),
         Spec("entry_devices", "/items/entry_devices", ("entry_id", "device_id"), ("purpose", "assigned_user_id")),
@@ -73,11 +78,12 @@ class Report:
 
     def render(self) -> str:
         verb = "would be " if self.dry_run else ""
-        lines = [f"  {'collection':<22} {'created':>8} {'updated':>8} {'unchanged':>10}"]
+        w = max([22, *(len(name) for name in self.counts)])
+        lines = [f"  {'collection':<{w}} {'created':>8} {'updated':>8} {'unchanged':>10}"]
         for name, c in self.counts.items():
-            lines.append(f"  {name:<22} {c.created:>8} {c.updated:>8} {c.unchanged:>10}")
+            lines.append(f"  {name:<{w}} {c.created:>8} {c.updated:>8} {c.unchanged:>10}")
         total = Counts(*(sum(getattr(c, a) for c in self.counts.values()) for a in ("created", "updated", "unchanged")))
-        lines.append(f"  {'total':<22} {total.created:>8} {total.updated:>8} {total.unchanged:>10}")
+        lines.append(f"  {'total':<{w}} {total.created:>8} {total.updated:>8} {total.unchanged:>10}")
         summary = (
             "no changes: the database already holds this seed"
             if self.changes == 0
@@ -286,6 +292,7 @@ def _load(loader: Loader, doc: dict[str, Any]) -> None:
             for i, c in enumerate(e.get("classes") or [])
         ],
     )
+    course.load(loader, events, event)
     entry_ids = loader.sync(
         "entries",
         [

@@ -9,7 +9,7 @@ from .. import console
 from ..directus_api import Directus
 from ..errors import SeedError
 from ..stacks.native import NativeStack
-from . import document, loader
+from . import course, document, loader
 
 
 def expected_counts(doc: dict[str, Any]) -> dict[str, int]:
@@ -28,6 +28,7 @@ def expected_counts(doc: dict[str, Any]) -> dict[str, int]:
         "entries": len(entries),
         "entry_crew": sum(len(n.get("crew") or []) for n in entries),
         "entry_devices": sum(len(n.get("devices") or []) for n in entries),
+        **course.expected_counts(events),
     }
 
 

@@ -1,0 +1,143 @@
+"""The course part of a seed event: radius defaults per waypoint type, stages, and their OpenRally GPX files.
+
+In a seed file an event may carry
+
+    radius_defaults: [{type: WPM, open: 800, validation: 90}, ...]
+    stages:
+      - {name: Prologue, sort_order: 0, kind: prologue, starts_at: ..., course: dir/prologue.gpx}
+      - {name: Stage 1, sort_order: 1, start_order_input_stage: Prologue, course: dir/stage-1.gpx}
+
+Validation (with the rest of the document, before anything is written): keys and types, enum
+values, validation radius <= opening, one default per type, stage names and sort orders unique in
+the event, the start-order input stage is another stage of the file, course files exist (relative
+to the seed file). Loading: defaults and stages by natural key — (event, type), (event, name) —
+stages in dependency order so that an input stage exists before the stages that name it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..model import course as model
+
+SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool, Any]]] = {
+    "radius_default": {
+        "type": (str, True, lambda v: None if v in model.WAYPOINT_TYPES else f"must be one of {', '.join(model.WAYPOINT_TYPES)}"),
+        "open": (int, True, lambda v: None if v > 0 else "radii are positive metres"),
+        "validation": (int, True, lambda v: None if v > 0 else "radii are positive metres"),
+    },
+    "stage": {
+        "name": (str, True, None),
+        "sort_order": (int, True, lambda v: None if v >= 0 else "sort_order starts at 0"),
+        "kind": (str, False, lambda v: None if v in model.STAGE_KINDS else f"must be one of {', '.join(model.STAGE_KINDS)}"),
+        "starts_at": ((str, datetime), False, None),
+        "start_interval_seconds": (int, False, lambda v: None if 0 <= v <= 3600 else "between 0 and 3600 seconds"),
+        "start_order_strategy": (
+            str,
+            False,
+            lambda v: None if v in model.START_ORDER_STRATEGIES else f"must be one of {', '.join(model.START_ORDER_STRATEGIES)}",
+        ),
+        "start_order_strategy_params": (dict, False, None),
+        "start_order_input_stage": (str, False, None),
+        "notes": (str, False, None),
+        "course": (str, False, None),
+    },
+}
+
+STAGE_FIELDS = (
+    "sort_order",
+    "kind",
+    "starts_at",
+    "start_interval_seconds",
+    "start_order_strategy",
+    "start_order_strategy_params",
+)
+
+
+def validate(event: dict[str, Any], path: tuple, problems, check_item, unique, origin: str) -> None:
+    """Check an event's radius_defaults and stages; resolve course paths against the seed file's folder."""
+    from .document import _iso_datetime
+
+    defaults = event.get("radius_defaults") or []
+    valid = [
+        (d, (*path, "radius_defaults", i))
+        for i, d in enumerate(defaults)
+        if check_item(d, "radius_default", (*path, "radius_defaults", i), problems)
+    ]
+    unique([(d.get("type"), (*p, "type")) for d, p in valid], "radius default type in this event", problems)
+    for d, p in valid:
+        if isinstance(d.get("open"), int) and isinstance(d.get("validation"), int) and d["validation"] > d["open"]:
+            problems.add(
+                (*p, "validation"), f"validation radius {d['validation']} m is larger than the opening radius {d['open']} m"
+            )
+    stages = event.get("stages") or []
+    valid = [(s, (*path, "stages", i)) for i, s in enumerate(stages) if check_item(s, "stage", (*path, "stages", i), problems)]
+    names = unique([(s.get("name"), (*p, "name")) for s, p in valid], "stage name in this event", problems)
+    unique([(s.get("sort_order"), (*p, "sort_order")) for s, p in valid], "stage sort_order in this event", problems)
+    base = Path(origin).resolve().parent
+    for s, p in valid:
+        if s.get("starts_at") is not None and (error := _iso_datetime(s["starts_at"])):
+            problems.add((*p, "starts_at"), error)
+        ref = s.get("start_order_input_stage")
+        if ref is not None and (ref not in names or ref == s.get("name")):
+            problems.add((*p, "start_order_input_stage"), f"{ref!r} is not another stage of this event")
+        if s.get("course") is not None:
+            file = (base / s["course"]).resolve()
+            if not file.is_file():
+                problems.add((*p, "course"), f"course file {file} does not exist (paths are relative to the seed file)")
+            else:
+                s["course"] = str(file)
+
+
+def dependency_levels(stages: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Stages grouped so that every stage comes after the stage it takes its start order from."""
+    levels: list[list[dict[str, Any]]] = []
+    placed: set[str] = set()
+    pending = list(stages)
+    while pending:
+        ready = [s for s in pending if not s.get("start_order_input_stage") or s["start_order_input_stage"] in placed]
+        if not ready:  # a cycle: validation names inputs only; break it rather than loop
+            ready = pending
+        levels.append(ready)
+        placed |= {s["name"] for s in ready}
+        pending = [s for s in pending if s not in ready]
+    return levels
+
+
+def load(loader, events: list[dict[str, Any]], event_id) -> None:
+    """Sync radius defaults and stages of every event (see the module docstring)."""
+    loader.sync(
+        "waypoint_radius_defaults",
+        [
+            {
+                "event_id": event_id(e),
+                "waypoint_type": d["type"],
+                "open_radius_m": d["open"],
+                "validation_radius_m": d["validation"],
+            }
+            for e in events
+            for d in e.get("radius_defaults") or []
+        ],
+    )
+    for e in events:
+        ids: dict[str, Any] = {}
+        for level in dependency_levels(e.get("stages") or []):
+            rows = []
+            for s in level:
+                row = {"event_id": event_id(e), "name": s["name"], **{k: s.get(k) for k in STAGE_FIELDS}, "notes": s.get("notes")}
+                row["kind"] = row["kind"] or "stage"
+                row["start_order_strategy"] = row["start_order_strategy"] or "manual"
+                if s.get("start_order_input_stage"):
+                    row["start_order_input_stage_id"] = ids[s["start_order_input_stage"]]
+                rows.append(row)
+            synced = loader.sync("stages", rows)
+            ids.update({name: sid for (_, name), sid in synced.items()})
+
+
+def expected_counts(events: list[dict[str, Any]]) -> dict[str, int]:
+    return {
+        "waypoint_radius_defaults": sum(len(e.get("radius_defaults") or []) for e in events),
+        "stages": sum(len(e.get("stages") or []) for e in events),
+    }
