@@ -114,8 +114,8 @@ def test_course_problems_are_listed_with_their_lines(rally):
     assert "events[0].stages[2].start_order_input_stage: 'Stage 9' is not another stage of this event" in text
     assert "missing.gpx does not exist (paths are relative to the seed file)" in text
     assert "events[0].stages[4].start_order_strategy: must be one of manual" in text
-    # 7 mistakes, and stage 2's input that no longer exists once stage 1 was renamed
-    assert "8 problem(s)" in text and "'Stage 1 Durrës – Shkodër' is not another stage" in text
+    # 7 mistakes, and stage 1 (renamed Prologue) now takes its start order from itself
+    assert "8 problem(s)" in text and "stages[1].start_order_input_stage: 'Prologue' is not another stage" in text
 
 
 def test_stages_load_after_the_stage_they_take_their_start_order_from():
