@@ -123,6 +123,10 @@ def directus_settings(
         "TELEMETRY": "false",
         "WEBSOCKETS_ENABLED": "true",
         "LOG_LEVEL": "info",
+        # Stacks are single-user dev/test instances on small shared machines: Directus's pressure
+        # limiter answered 503 "Under pressure" to the drift gate's GET /schema/snapshot at a load
+        # of 9 on 2 cores. Production (the image's own environment) keeps Directus's default.
+        "PRESSURE_LIMITER_ENABLED": "false",
     }
     settings.update(extra or {})
     return settings

@@ -1,0 +1,20 @@
+"""The Directus configuration every stack backend gives its instance."""
+
+from trm_directus.stacks.base import StackInfo, directus_settings
+
+
+def settings() -> dict[str, str]:
+    info = StackInfo(backend="native", state_dir="/nonexistent", secret="s" * 40, admin_password="p" * 16, admin_token="t" * 32)
+    info.db = {"host": "127.0.0.1", "port": 5432, "database": "directus", "user": "postgres", "password": "pw"}
+    return directus_settings(info, public_url="http://127.0.0.1:8055", host="127.0.0.1", port=8055)
+
+
+def test_stacks_turn_off_the_pressure_limiter_that_answered_503_under_load():
+    # Caught by the drift gate: GET /schema/snapshot -> 503 "Under pressure" on a busy 2-core machine.
+    assert settings()["PRESSURE_LIMITER_ENABLED"] == "false"
+
+
+def test_stacks_keep_db_init_tables_out_of_directus_and_never_cache_schema():
+    s = settings()
+    assert "positions" in s["DB_EXCLUDE_TABLES"].split(",")
+    assert s["CACHE_ENABLED"] == "false" and s["TELEMETRY"] == "false"
