@@ -201,6 +201,7 @@ RELATIONS = [
         "stages",
         "{{sort_order}} · {{name}}",
         required=False,
+        indexed=True,
         note="The stage whose result orders this one (must be official when this stage opens).",
     ),
     M2O(
@@ -213,8 +214,24 @@ RELATIONS = [
         alias_note="Segments of this stage, in order.",
         note="The stage.",
     ),
-    M2O("segments", "entry_geofence_id", "geofences", "{{name}}", required=False, note="Crossing it starts the segment."),
-    M2O("segments", "exit_geofence_id", "geofences", "{{name}}", required=False, note="Crossing it ends the segment."),
+    M2O(
+        "segments",
+        "entry_geofence_id",
+        "geofences",
+        "{{name}}",
+        required=False,
+        indexed=True,
+        note="Crossing it starts the segment.",
+    ),
+    M2O(
+        "segments",
+        "exit_geofence_id",
+        "geofences",
+        "{{name}}",
+        required=False,
+        indexed=True,
+        note="Crossing it ends the segment.",
+    ),
     M2O(
         "geofences",
         "event_id",
@@ -241,6 +258,7 @@ RELATIONS = [
         "segments",
         "{{stage_id.name}} · {{sort_order}} {{type}}",
         alias="speed_zones",
+        indexed=True,
         alias_template="{{name}} · {{speed_limit_kmh}} km/h",
         alias_note="Speed zones of this segment.",
         note="The segment.",
@@ -251,6 +269,7 @@ RELATIONS = [
         "waypoints",
         "{{code}} · {{type}}",
         required=False,
+        indexed=True,
         note="The DZ waypoint (same segment).",
     ),
     M2O(
@@ -259,6 +278,7 @@ RELATIONS = [
         "waypoints",
         "{{code}} · {{type}}",
         required=False,
+        indexed=True,
         note="The FZ waypoint (same segment).",
     ),
     M2O(

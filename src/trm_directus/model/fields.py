@@ -240,6 +240,7 @@ class M2O:
     alias_template: str | None = None
     alias_note: str | None = None
     width: str = "half"
+    indexed: bool = False  # a B-tree index Directus owns (is_indexed), for lookups no composite index covers
 
     def field_payload(self) -> dict[str, Any]:
         return {
@@ -255,7 +256,7 @@ class M2O:
                 display="related-values",
                 display_options={"template": self.template},
             ),
-            "schema": {"is_nullable": not self.required},
+            "schema": {"is_nullable": not self.required, **({"is_indexed": True} if self.indexed else {})},
         }
 
     def relation_payload(self) -> dict[str, Any]:
