@@ -110,3 +110,7 @@ class DriftFound(TrmError):
 
 class SeedError(TrmError):
     """A seed file is invalid or could not be loaded; nothing was written."""
+
+
+class CourseError(TrmError):
+    """A course file (OpenRally GPX) is invalid, or its import/export failed; nothing was written."""

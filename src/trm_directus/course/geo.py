@@ -1,0 +1,57 @@
+"""Geometry on the sphere for course checks: haversine distance, nearest route point, route slices."""
+
+from __future__ import annotations
+
+import math
+
+from .document import Coord
+
+EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
+
+
+def distance_m(a: Coord, b: Coord) -> float:
+    """Great-circle distance in metres between two (lon, lat) points (haversine)."""
+    lon1, lat1, lon2, lat2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def nearest(route: tuple[Coord, ...] | list[Coord], p: Coord, start: int = 0) -> int:
+    """Index of the route point nearest to `p`, searching from `start` on (a course runs forward)."""
+    # Equirectangular distance is enough to rank neighbours and ~20x cheaper than haversine.
+    k = math.cos(math.radians(p[1])) ** 2
+    best, best_d = start, math.inf
+    for i in range(start, len(route)):
+        q = route[i]
+        d = (q[0] - p[0]) ** 2 * k + (q[1] - p[1]) ** 2
+        if d < best_d:
+            best, best_d = i, d
+    return best
+
+
+def corridor(route: tuple[Coord, ...] | None, a: Coord, b: Coord, start: int = 0) -> tuple[tuple[Coord, ...], int]:
+    """The line from `a` along the route to `b` — a, the route points strictly between the ones
+    nearest to a and to b (searched forward from `start`), b — and the route index where it ends.
+    Without a route it is the straight line a → b."""
+    j = start
+    inner: tuple[Coord, ...] = ()
+    if route and len(route) >= 2:
+        i = nearest(route, a, start)
+        j = nearest(route, b, i)
+        inner = tuple(route[i + 1 : j])
+    line = _dedupe((a, *inner, b))
+    if len(line) < 2:  # a == b: a degenerate line is not valid geometry
+        line = (a, (round(a[0] + 1e-6, 7), a[1]))
+    return line, j
+
+
+def _dedupe(coords) -> tuple[Coord, ...]:
+    out: list[Coord] = []
+    for c in coords:
+        if not out or out[-1] != c:
+            out.append(c)
+    return tuple(out)
+
+
+def length_km(coords: tuple[Coord, ...] | list[Coord]) -> float:
+    return sum(distance_m(coords[i], coords[i + 1]) for i in range(len(coords) - 1)) / 1000
