@@ -112,3 +112,17 @@ def seed_rally_albania(c, against=None, token=None, dry_run=False):
         *opt("--token", token),
         *(["--dry-run"] if dry_run else []),
     )
+
+
+@task(
+    name="course-import",
+    help={
+        "file": "OpenRally GPX file (one stage)",
+        "event": "event slug",
+        "stage": "stage name (default: from the file)",
+        "dry_run": "print the plan, write nothing",
+    },
+)
+def course_import(c, file, event, stage=None, dry_run=False):
+    """Import an OpenRally GPX file as a stage of an event's course (dev stack; idempotent)."""
+    cli(c, "course-import", file, "--event", event, *opt("--stage", stage), *(["--dry-run"] if dry_run else []))

@@ -23,6 +23,8 @@ COMMANDS = (
     "model",
     "extensions",
     "seed",
+    "course-import",
+    "course-export",
     "pins",
     "preflight",
     "bootstrap",
