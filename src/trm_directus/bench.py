@@ -1,7 +1,7 @@
 """Benchmarks for the issue targets, measured on real stacks (never asserted in tests).
 
 Each benchmark returns named timings; `run()` prints a table with the targets and writes
-reports/bench.json. Targets on the 2-core reference machine (issues #3, #4, #6).
+reports/bench.json. Targets on the 2-core reference machine (issues #3, #4, #6, #9).
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "seed_cold_s": (10.0, "Rally Albania 2026 seed into a fresh stack"),
     "seed_noop_s": (3.0, "Rally Albania 2026 seed again (no changes)"),
     "seed_200_entries_s": (30.0, "synthetic event with 200 entries, same loader"),
+    "course_import_s": (10.0, "OpenRally import, 7 stages / 2,000 km / ~400 waypoints, into a fresh stack"),
+    "course_noop_s": (2.0, "the same import again (no changes)"),
+    "course_base_post_s": (None, "baseline, same run: one batch POST of as many plain rows (classes)"),
+    "course_base_get_s": (None, "baseline, same run: one GET /items/waypoints of all rows"),
 }
 
 
@@ -104,11 +108,54 @@ def bench_seed(repeat: int = 3) -> dict[str, float]:
     return {"seed_cold_s": cold, "seed_noop_s": statistics.median(noop), "seed_200_entries_s": big_s, "seed_noop_all": noop}
 
 
+def bench_course_import(repeat: int = 3) -> dict[str, float]:
+    from .course import exchange, synthetic
+    from .directus_api import Directus
+    from .seed import loader
+    from .seed import synthetic as seed_synthetic
+
+    files = Path(tempfile.mkdtemp(prefix="trm-bench-course-"))
+    try:
+        paths = synthetic.write_files(files)
+        with NativeStack() as stack:
+            api = Directus(stack.url, stack.info.admin_token)
+            loader.load(api, seed_synthetic.event(entries=0, slug="course-bench"))
+            event = api.get("/items/events", filter={"slug": {"_eq": "course-bench"}}, fields="id")[0]
+            api.post("/items/waypoint_radius_defaults", [
+                {"event_id": event["id"], "waypoint_type": t, "open_radius_m": o, "validation_radius_m": v}
+                for t, (o, v) in synthetic.DEFAULTS.items()
+            ])  # fmt: skip
+            t0 = time.monotonic()
+            report = exchange.import_files(api, paths, "course-bench")
+            cold = time.monotonic() - t0
+            console.out(report.render(items=False))
+            noop = [_timed(lambda: exchange.import_files(api, paths, "course-bench")) for _ in range(repeat)]
+            n = report.plan.counts()["waypoints"]["create"]
+            get = [_timed(lambda: api.get("/items/waypoints", fields="*", limit=-1)) for _ in range(repeat)]
+            rows = [{"event_id": event["id"], "code": f"B-{i}", "name": f"Baseline {i}", "sort_order": i} for i in range(n)]
+            post = _timed(lambda: api.post("/items/classes", rows, fields="id"))
+    finally:
+        shutil.rmtree(files, ignore_errors=True)
+    results = {
+        "course_import_s": cold,
+        "course_noop_s": statistics.median(noop),
+        "course_base_post_s": post,
+        "course_base_get_s": statistics.median(get),
+        "course_noop_all": noop,
+    }
+    console.out(
+        f"course import: {cold / post:.1f}x the plain batch POST of {n} rows; "
+        f"no-op re-import: {results['course_noop_s'] / results['course_base_get_s']:.1f}x one GET of all waypoints"
+    )
+    return results
+
+
 BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "install-cold": bench_install_cold,
     "boot": bench_boot,
     "drift": bench_drift,
     "seed": bench_seed,
+    "course-import": bench_course_import,
 }
 
 

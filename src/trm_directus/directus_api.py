@@ -11,6 +11,9 @@ from typing import Any
 
 from .errors import DirectusError
 
+RETRIES_503 = 6
+RETRY_DELAY = 0.25  # seconds, doubled per retry (at most 4 s): about 12 s in all
+
 
 class Directus:
     def __init__(self, url: str, token: str, *, timeout: float = 60) -> None:
@@ -33,18 +36,24 @@ class Directus:
             headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json", "Accept": "application/json"},
         )
         self.requests += 1
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                raw = resp.read()
-                status = resp.status
-        except urllib.error.HTTPError as exc:
-            raw = exc.read()
-            status = exc.code
-        except OSError as exc:
-            raise DirectusError(
-                f"{method} {path}: Directus at {self.url} did not answer ({exc})",
-                "check that the stack is up (`invoke status`) and the URL is right",
-            ) from None
+        for attempt in range(RETRIES_503 + 1):
+            try:
+                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                    raw = resp.read()
+                    status = resp.status
+            except urllib.error.HTTPError as exc:
+                raw = exc.read()
+                status = exc.code
+            except OSError as exc:
+                raise DirectusError(
+                    f"{method} {path}: Directus at {self.url} did not answer ({exc})",
+                    "check that the stack is up (`invoke status`) and the URL is right",
+                ) from None
+            # Directus's pressure limiter answers 503 before handling the request (event loop busy,
+            # e.g. after a large batch on a loaded machine): nothing happened, so it is safe to retry.
+            if status != 503 or attempt == RETRIES_503:
+                break
+            time.sleep(min(4.0, RETRY_DELAY * 2**attempt))
         if status not in ok:
             message = _error_message(raw)
             raise DirectusError(

@@ -106,3 +106,13 @@ def test_two_files_of_one_stage_name_are_refused(repo):
     with pytest.raises(CourseError) as info:
         exchange.read_files([repo / DATA / "valid-v1.0.3.gpx"] * 2, None, synthetic.DEFAULTS, "e")
     assert "stage 'Test stage Shkodër' is also in an earlier file" in info.value.details
+
+
+def test_an_odometer_beyond_5000_km_is_a_problem():
+    text = (
+        '<gpx xmlns="http://www.topografix.com/GPX/1/1" xmlns:o="http://www.openrally.org/xmlschemas/GpxExtensions/v1.0.3" '
+        'version="1.1">\n<wpt lat="41" lon="20"><extensions><o:distance>12500</o:distance><o:wpm open="100" clear="10"/>'
+        "</extensions></wpt>\n</gpx>"
+    )
+    _, parsed = segments.read(text.encode(), "km.gpx")
+    assert parsed.problems.lines() == ["km.gpx:2: openrally:distance 12500 km is beyond 5000 km: is it in metres?"]

@@ -16,16 +16,26 @@ def distance_m(a: Coord, b: Coord) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
+ON_ROUTE_M = 50  # a point this close to the route is on it
+LEFT_BEHIND_M = 5000  # ... and once the route is this far away again, that passage was the nearest
+
+
 def nearest(route: tuple[Coord, ...] | list[Coord], p: Coord, start: int = 0) -> int:
-    """Index of the route point nearest to `p`, searching from `start` on (a course runs forward)."""
+    """Index of the route point nearest to `p`, searching forward from `start` (a course runs
+    forward): the first passage of the route by `p` when it passes within ON_ROUTE_M."""
     # Equirectangular distance is enough to rank neighbours and ~20x cheaper than haversine.
     k = math.cos(math.radians(p[1])) ** 2
+    deg_m = 111_195.0  # metres per degree of latitude
+    on_route, left = (ON_ROUTE_M / deg_m) ** 2, (LEFT_BEHIND_M / deg_m) ** 2
+    px, py = p
     best, best_d = start, math.inf
     for i in range(start, len(route)):
-        q = route[i]
-        d = (q[0] - p[0]) ** 2 * k + (q[1] - p[1]) ** 2
+        qx, qy = route[i]
+        d = (qx - px) * (qx - px) * k + (qy - py) * (qy - py)
         if d < best_d:
             best, best_d = i, d
+        elif best_d <= on_route and d > left:
+            break
     return best
 
 

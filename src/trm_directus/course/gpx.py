@@ -46,6 +46,7 @@ OPENS = {"dss": "special-stage", "startspecialstage": "special-stage", "dt": "li
          "sn": "neutralization"}  # fmt: skip
 CLOSES = {"ass": "special-stage", "finishspecialstage": "special-stage", "ft": "liaison", "fn": "neutralization"}
 OLD_DANGER = {"onedanger": 1, "twodanger": 2, "threedanger": 3}
+MAX_KM = 5000  # waypoints.distance_km
 MILE_KM = 1.609344
 YARD_M = 0.9144
 CONTINUE = "continue"  # a timecontrol with `allowed` opens a segment of the current type
@@ -126,11 +127,12 @@ def read(data: bytes, origin: str) -> Gpx:
     """Parse a file's bytes; every problem is collected in the result's `problems`, nothing raises."""
     gpx = Gpx(origin, Problems(origin))
     try:
-        root = xmltree.parse(data)
+        doc = xmltree.parse(data)
     except xmltree.XmlRefused as exc:
         gpx.problems.add(exc.line, f"not a GPX file: {exc.reason}")
         gpx.readable = False
         return gpx
+    root = doc.root
     if root.tag != "gpx" or root.ns not in (GPX11, GPX10):
         gpx.problems.add(root.line, f"not a GPX file: the root element is <{root.tag}> in namespace {root.ns or '(none)'!r}")
         gpx.readable = False
@@ -139,7 +141,7 @@ def read(data: bytes, origin: str) -> Gpx:
         gpx.problems.add(root.line, "GPX 1.0 has no <extensions>: OpenRally files are GPX 1.1 (" + GPX11 + ")")
         gpx.readable = False
         return gpx
-    _check_namespaces(root, gpx)
+    _check_namespaces(doc.namespaces, gpx)
     _metadata(root, gpx)
     for i, wpt in enumerate(root.all(GPX11, "wpt")):
         point = _point(i, wpt, gpx)
@@ -151,18 +153,21 @@ def read(data: bytes, origin: str) -> Gpx:
         gpx.track_line = gpx.track_line or trk.line
         for seg in trk.all(GPX11, "trkseg"):
             for pt in seg.all(GPX11, "trkpt"):
-                loc = _location(pt, gpx.problems)
+                try:  # the common case, fast: tens of thousands of track points
+                    lon, lat = float(pt.attrs["lon"]), float(pt.attrs["lat"])
+                    loc = coord(lon, lat) if -180 <= lon <= 180 and -90 <= lat <= 90 else None
+                except (KeyError, ValueError):
+                    loc = None
+                loc = loc or _location(pt, gpx.problems)
                 if loc is not None:
                     gpx.track.append(loc)
     return gpx
 
 
-def _check_namespaces(root: xmltree.Node, gpx: Gpx) -> None:
-    seen: dict[str, int] = {}
-    for node in root.iter():
-        if node.ns not in seen and "openrally" in node.ns.lower():
-            seen[node.ns] = node.line
-    for ns, line in seen.items():
+def _check_namespaces(namespaces: dict[str, int], gpx: Gpx) -> None:
+    for ns, line in namespaces.items():
+        if "openrally" not in ns.lower():
+            continue
         if ns in NAMESPACES:
             gpx.namespace = gpx.namespace or ns
         else:
@@ -212,6 +217,9 @@ def _point(index: int, wpt: xmltree.Node, gpx: Gpx) -> Point | None:
         if el.tag == "distance":
             km = _number(el.text, what, el.line, problems, minimum=0)
             p.distance_km = None if km is None else round(km * MILE_KM if statute else km, KM_DECIMALS)
+            if p.distance_km is not None and p.distance_km > MAX_KM:
+                problems.add(el.line, f"{what} {p.distance_km:g} km is beyond {MAX_KM} km: is it in metres?")
+                p.distance_km = None
         elif el.tag == "cap":
             cap = _number(el.text, what, el.line, problems, minimum=0, maximum=360)
             p.cap = None if cap is None else round(cap) % 360

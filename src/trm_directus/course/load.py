@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from typing import Any
 
 from .. import console
@@ -28,11 +29,12 @@ KEY_FIELDS = {
 NOT_RESTORED = ("created_at", "updated_at")  # set by Directus itself
 
 
-def _chunks(items: list[Any]) -> list[list[Any]]:
+def _chunks(items: list[Any], body=lambda item: item) -> list[list[Any]]:
+    """`items` split so that the JSON of each part's bodies stays under MAX_BODY."""
     out: list[list[Any]] = [[]]
     size = 0
     for item in items:
-        n = len(json.dumps(item)) + 1
+        n = len(json.dumps(body(item))) + 1
         if out[-1] and size + n > MAX_BODY:
             out.append([])
             size = 0
@@ -60,24 +62,27 @@ class Loader:
             ops = list(group)
             path = f"/items/{collection}"
             self.step = f"{action} {len(ops)} {collection}"
-            if action == "create":
-                self.create(collection, ops)
-            elif action == "delete":
-                for chunk in _chunks([op.payload["id"] for op in ops]):
-                    self.api.delete(path, chunk)
-                    self.journal.append(("deleted", collection, [op.payload for op in ops if op.payload["id"] in chunk]))
-            else:  # update, place
-                for chunk in _chunks(ops):
-                    self.api.patch(path, [self.resolve(op.payload) for op in chunk], fields="id")
-                    self.journal.append(("updated", collection, [self.resolve(op.before) for op in chunk]))
+            t0 = time.monotonic()
+            self._run(collection, action, ops, path)
+            console.info(f"   {self.step} ({console.fmt_seconds(time.monotonic() - t0)})")
+
+    def _run(self, collection: str, action: str, ops: list[Op], path: str) -> None:
+        if action == "create":
+            self.create(collection, ops)
+        elif action == "delete":
+            for chunk in _chunks([op.payload["id"] for op in ops]):
+                self.api.delete(path, chunk)
+                self.journal.append(("deleted", collection, [op.payload for op in ops if op.payload["id"] in chunk]))
+        else:  # update, place
+            for chunk in _chunks([(self.resolve(op.payload), self.resolve(op.before)) for op in ops], lambda pair: pair[0]):
+                self.api.patch(path, [payload for payload, _ in chunk], fields="id")
+                self.journal.append(("updated", collection, [before for _, before in chunk]))
 
     def create(self, collection: str, ops: list[Op]) -> None:
         stage_names = {v: k.key[0] for k, v in self.plan.ids.items() if k.collection == "stages"}
         seg_stage = {v: k.key[0] for k, v in self.plan.ids.items() if k.collection == "segments"}
-        for chunk in _chunks(ops):
-            created = self.api.post(
-                f"/items/{collection}", [self.resolve(op.payload) for op in chunk], fields=KEY_FIELDS[collection]
-            )
+        for chunk in _chunks([self.resolve(op.payload) for op in ops]):
+            created = self.api.post(f"/items/{collection}", chunk, fields=KEY_FIELDS[collection])
             self.journal.append(("created", collection, [item["id"] for item in created]))
             for item in created:
                 if collection == "stages":

@@ -7,7 +7,6 @@ external entities are refused outright — GPX needs neither. Namespaced names a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from xml.parsers import expat
 
 
@@ -18,14 +17,13 @@ class XmlRefused(ValueError):
         self.reason = reason
 
 
-@dataclass
 class Node:
-    ns: str
-    tag: str
-    line: int
-    attrs: dict[str, str] = field(default_factory=dict)
-    children: list[Node] = field(default_factory=list)
-    text: str = ""
+    __slots__ = ("attrs", "children", "line", "ns", "tag", "text")
+
+    def __init__(self, ns: str, tag: str, line: int, attrs: dict[str, str]) -> None:
+        self.ns, self.tag, self.line, self.attrs = ns, tag, line, attrs
+        self.children: list[Node] = []
+        self.text = ""
 
     def all(self, ns: str | None, tag: str) -> list[Node]:
         return [c for c in self.children if c.tag == tag and (ns is None or c.ns == ns)]
@@ -34,10 +32,13 @@ class Node:
         found = self.all(ns, tag)
         return found[0] if found else None
 
-    def iter(self):
-        yield self
-        for c in self.children:
-            yield from c.iter()
+
+class Document:
+    """The root element and, per namespace used by an element, the line of its first use."""
+
+    def __init__(self, root: Node, namespaces: dict[str, int]) -> None:
+        self.root = root
+        self.namespaces = namespaces
 
 
 def _split(name: str) -> tuple[str, str]:
@@ -45,13 +46,17 @@ def _split(name: str) -> tuple[str, str]:
     return (ns, local) if sep else ("", name)
 
 
-def parse(data: bytes) -> Node:
-    """The document's root element; raises XmlRefused(line, reason) for malformed or unsafe XML."""
+def parse(data: bytes) -> Document:
+    """The parsed document; raises XmlRefused(line, reason) for malformed or unsafe XML."""
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.buffer_text = True
     stack: list[Node] = []
     root: list[Node] = []
-    texts: list[list[str]] = []
+    buf: list[str] = []  # character data of the open elements; marks[i] = where element i's text starts
+    marks: list[int] = []
+    names: dict[str, tuple[str, str]] = {}  # expat name -> (namespace, local name), computed once per name
+    namespaces: dict[str, int] = {}
 
     def refuse(reason: str):
         def handler(*_args):
@@ -60,26 +65,27 @@ def parse(data: bytes) -> Node:
         return handler
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        ns, tag = _split(name)
-        node = Node(ns, tag, parser.CurrentLineNumber, {_split(k)[1]: v for k, v in attrs.items()})
-        if stack:
-            stack[-1].children.append(node)
-        else:
-            root.append(node)
+        split = names.get(name)
+        if split is None:
+            split = names[name] = _split(name)
+            namespaces.setdefault(split[0], parser.CurrentLineNumber)
+        if attrs and " " in "".join(attrs):  # namespaced attributes: keep the local name
+            attrs = {_split(k)[1]: v for k, v in attrs.items()}
+        node = Node(split[0], split[1], parser.CurrentLineNumber, attrs)
+        (stack[-1].children if stack else root).append(node)
         stack.append(node)
-        texts.append([])
+        marks.append(len(buf))
 
     def end(_name: str) -> None:
         node = stack.pop()
-        node.text = "".join(texts.pop()).strip()
-
-    def chars(data: str) -> None:
-        if texts:
-            texts[-1].append(data)
+        i = marks.pop()
+        if len(buf) > i:
+            node.text = "".join(buf[i:]).strip()
+            del buf[i:]
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
-    parser.CharacterDataHandler = chars
+    parser.CharacterDataHandler = buf.append
     parser.StartDoctypeDeclHandler = refuse("a document type declaration (DOCTYPE) is not allowed in GPX")
     parser.EntityDeclHandler = refuse("entity declarations are not allowed")
     parser.ExternalEntityRefHandler = refuse("external entities are not allowed")
@@ -89,4 +95,4 @@ def parse(data: bytes) -> Node:
         raise XmlRefused(exc.lineno, f"not well-formed XML: {expat.ErrorString(exc.code)}") from None
     if not root:
         raise XmlRefused(1, "no root element")
-    return root[0]
+    return Document(root[0], namespaces)
