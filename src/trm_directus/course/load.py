@@ -1,7 +1,8 @@
 """Carry out an import plan through Directus's REST API: batched, all or nothing.
 
-Consecutive operations of one kind on one collection are one request (split only to stay under
-Directus's default 1 MB body limit, MAX_PAYLOAD_SIZE). Created rows are matched to their natural
+Consecutive operations of one kind on one collection are one step: one request, or PARALLEL
+concurrent requests for larger steps (also split to stay under Directus's default 1 MB body
+limit, MAX_PAYLOAD_SIZE). Created rows are matched to their natural
 keys from the response (Directus answers a batch in database order, lessons.md). Every write is
 journalled; when a request fails the journal is undone newest first — created rows deleted,
 updated rows restored, deleted rows re-created with their ids — so nothing is left half-applied.
@@ -11,15 +12,22 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .. import console
 from ..directus_api import Directus
 from ..errors import CourseError, DirectusError
-from .plan import Op, Plan, Ref
+from .plan import Plan, Ref
 
 MAX_BODY = 800_000  # bytes per request body
+PARALLEL = 2  # concurrent requests per step: Directus's hooks run in Node, the writes in PostgreSQL (2 cores)
+MIN_ROWS = 20  # a step of fewer rows (and a body under MIN_BODY) is one request
+MIN_BODY = 100_000
 KEY_FIELDS = {
     "stages": "id,name",
     "segments": "id,stage_id,sort_order",
@@ -30,12 +38,16 @@ NOT_RESTORED = ("created_at", "updated_at")  # set by Directus itself
 
 
 def _chunks(items: list[Any], body=lambda item: item) -> list[list[Any]]:
-    """`items` split so that the JSON of each part's bodies stays under MAX_BODY."""
+    """`items` in PARALLEL parts of about equal size (one part for a small step), more where a
+    part's JSON body would exceed MAX_BODY."""
+    sizes = [len(json.dumps(body(item))) + 1 for item in items]
+    worth_it = len(items) >= 2 and (len(items) >= 2 * MIN_ROWS or sum(sizes) >= MIN_BODY)
+    parts = max(math.ceil(sum(sizes) / MAX_BODY), PARALLEL if worth_it else 1)
+    target = sum(sizes) / parts
     out: list[list[Any]] = [[]]
     size = 0
-    for item in items:
-        n = len(json.dumps(body(item))) + 1
-        if out[-1] and size + n > MAX_BODY:
+    for item, n in zip(items, sizes, strict=True):
+        if out[-1] and (size + n > MAX_BODY or (size + n / 2 > target and len(out) < parts)):
             out.append([])
             size = 0
         out[-1].append(item)
@@ -49,6 +61,7 @@ class Loader:
         self.plan = plan
         self.journal: list[tuple[str, str, list[Any]]] = []
         self.step = ""  # the request in progress, for the error message
+        self.lock = threading.Lock()
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, Ref):
@@ -60,39 +73,48 @@ class Loader:
     def run(self) -> None:
         for (collection, action), group in itertools.groupby(self.plan.steps, key=lambda op: (op.collection, op.action)):
             ops = list(group)
-            path = f"/items/{collection}"
             self.step = f"{action} {len(ops)} {collection}"
             t0 = time.monotonic()
-            self._run(collection, action, ops, path)
-            console.info(f"   {self.step} ({console.fmt_seconds(time.monotonic() - t0)})")
+            if action == "create":
+                chunks = _chunks([self.resolve(op.payload) for op in ops])
+                self._parallel(lambda chunk, c=collection: self._create(c, chunk), chunks)
+            elif action == "delete":
+                chunks = _chunks([op.payload for op in ops], lambda row: row["id"])
+                self._parallel(lambda chunk, c=collection: self._delete(c, chunk), chunks)
+            else:  # update, place
+                chunks = _chunks([(self.resolve(op.payload), self.resolve(op.before)) for op in ops], lambda pair: pair[0])
+                self._parallel(lambda chunk, c=collection: self._update(c, chunk), chunks)
+            console.info(f"   {self.step}: {len(chunks)} request(s), {console.fmt_seconds(time.monotonic() - t0)}")
 
-    def _run(self, collection: str, action: str, ops: list[Op], path: str) -> None:
-        if action == "create":
-            self.create(collection, ops)
-        elif action == "delete":
-            for chunk in _chunks([op.payload["id"] for op in ops]):
-                self.api.delete(path, chunk)
-                self.journal.append(("deleted", collection, [op.payload for op in ops if op.payload["id"] in chunk]))
-        else:  # update, place
-            for chunk in _chunks([(self.resolve(op.payload), self.resolve(op.before)) for op in ops], lambda pair: pair[0]):
-                self.api.patch(path, [payload for payload, _ in chunk], fields="id")
-                self.journal.append(("updated", collection, [before for _, before in chunk]))
+    def _parallel(self, send: Callable[[list[Any]], None], chunks: list[list[Any]]) -> None:
+        """Send the chunks, PARALLEL at a time; all have finished (and are journalled) when the first
+        error is raised, so an undo sees every write."""
+        with ThreadPoolExecutor(PARALLEL) as pool:
+            futures = [pool.submit(send, chunk) for chunk in chunks]
+        for future in futures:
+            future.result()
 
-    def create(self, collection: str, ops: list[Op]) -> None:
-        stage_names = {v: k.key[0] for k, v in self.plan.ids.items() if k.collection == "stages"}
-        seg_stage = {v: k.key[0] for k, v in self.plan.ids.items() if k.collection == "segments"}
-        for chunk in _chunks([self.resolve(op.payload) for op in ops]):
-            created = self.api.post(f"/items/{collection}", chunk, fields=KEY_FIELDS[collection])
-            self.journal.append(("created", collection, [item["id"] for item in created]))
-            for item in created:
+    def _create(self, collection: str, rows: list[dict[str, Any]]) -> None:
+        created = self.api.post(f"/items/{collection}", rows, fields=KEY_FIELDS[collection])
+        self.journal.append(("created", collection, [item["id"] for item in created]))
+        with self.lock:
+            stage_names = {v: k.key[0] for k, v in self.plan.ids.items() if k.collection == "stages"}
+            seg_stage = {v: k.key[0] for k, v in self.plan.ids.items() if k.collection == "segments"}
+            for item in created:  # Directus answers in database order: match by natural key
                 if collection == "stages":
                     self.plan.ids[Ref("stages", (item["name"],))] = item["id"]
                 elif collection == "segments":
                     self.plan.ids[Ref("segments", (stage_names[item["stage_id"]], item["sort_order"]))] = item["id"]
-                    seg_stage[item["id"]] = stage_names[item["stage_id"]]
                 elif collection == "waypoints":
                     self.plan.ids[Ref("waypoints", (seg_stage[item["segment_id"]], item["code"]))] = item["id"]
-            stage_names.update({v: k.key[0] for k, v in self.plan.ids.items() if k.collection == "stages"})
+
+    def _delete(self, collection: str, rows: list[dict[str, Any]]) -> None:
+        self.api.delete(f"/items/{collection}", [row["id"] for row in rows])
+        self.journal.append(("deleted", collection, rows))
+
+    def _update(self, collection: str, pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        self.api.patch(f"/items/{collection}", [payload for payload, _ in pairs], fields="id")
+        self.journal.append(("updated", collection, [before for _, before in pairs]))
 
     def undo(self) -> tuple[int, int, int]:
         """Revert this run's writes, newest first; (deleted, restored, re-created) row counts."""
