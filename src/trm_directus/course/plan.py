@@ -92,70 +92,100 @@ def _diff(values: dict[str, Any], row: Row) -> dict[str, Any]:
 
 
 def build(event: Row, stages: list[Stage], have: Existing) -> Plan:
-    plan = Plan(event)
-    early: list[Op] = []  # stages
-    segment_ops: list[Op] = []
-    zone_deletes: list[Op] = []
-    moves: list[Op] = []
-    creates: list[Op] = []
-    zone_ops: list[Op] = []
-    wp_deletes: list[Op] = []
-    places: list[Op] = []
-    seg_deletes: list[Op] = []
-    next_sort = have.max_sort_order + 1
+    planner = _Planner(Plan(event), have)
     for stage in stages:
-        name = stage.name
-        route = linestring(stage.route) if stage.route else None
-        row = have.stages.get(name)
-        stage_ref = Ref("stages", (name,))
-        sid = row["id"] if row else None
-        if row is None:
-            payload = {"event_id": event["id"], "name": name, "sort_order": next_sort, "route": route}
-            early.append(Op("stages", "create", name, payload, key=(name,)))
-            next_sort += 1
+        sid = planner.stage(stage)
+        planner.segments(stage, sid)
+        moved = planner.waypoints(stage, sid)
+        planner.zones(stage, sid, moved)
+    return planner.finish()
+
+
+class _Planner:
+    """Collects the operations per step; `finish()` puts the steps in their safe order."""
+
+    def __init__(self, plan: Plan, have: Existing) -> None:
+        self.plan, self.have = plan, have
+        self.next_sort = have.max_sort_order + 1
+        self.stage_ops: list[Op] = []
+        self.segment_ops: list[Op] = []
+        self.zone_deletes: list[Op] = []
+        self.moves: list[Op] = []  # waypoint updates (moved rows parked at sort_order + OFFSET)
+        self.creates: list[Op] = []
+        self.zone_ops: list[Op] = []
+        self.wp_deletes: list[Op] = []
+        self.places: list[Op] = []
+        self.seg_deletes: list[Op] = []
+
+    def finish(self) -> Plan:
+        by_action = lambda ops: sorted(ops, key=lambda op: op.action)  # noqa: E731  creates, then updates: fewer requests
+        self.plan.steps = [
+            *by_action(self.stage_ops), *by_action(self.segment_ops), *self.zone_deletes, *self.moves, *self.creates,
+            *by_action(self.zone_ops), *self.wp_deletes, *self.places, *self.seg_deletes,
+        ]  # fmt: skip
+        return self.plan
+
+    def update(self, into: list[Op], collection: str, label: str, row: Row, values: dict[str, Any]) -> None:
+        changed = _diff(values, row)
+        if changed:
+            before = {"id": row["id"], **{k: row.get(k) for k in changed}}
+            into.append(Op(collection, "update", label, {"id": row["id"], **changed}, tuple(changed), before=before))
         else:
-            plan.ids[stage_ref] = sid
-            _update(plan, early, "stages", name, row, {"route": route})
-        # segments
+            self.plan.unchanged[collection] += 1
+
+    def stage(self, stage: Stage) -> str | None:
+        """Create or update the stage row; its id (None when it is new)."""
+        route = linestring(stage.route) if stage.route else None
+        row = self.have.stages.get(stage.name)
+        if row is None:
+            payload = {"event_id": self.plan.event["id"], "name": stage.name, "sort_order": self.next_sort, "route": route}
+            self.stage_ops.append(Op("stages", "create", stage.name, payload, key=(stage.name,)))
+            self.next_sort += 1
+            return None
+        self.plan.ids[Ref("stages", (stage.name,))] = row["id"]
+        self.update(self.stage_ops, "stages", stage.name, row, {"route": route})
+        return row["id"]
+
+    def segments(self, stage: Stage, sid: str | None) -> None:
+        name = stage.name
         for i, seg in enumerate(stage.segments):
-            ref = Ref("segments", (name, i))
-            values = {"type": seg.type, "name": seg.name}
+            values: dict[str, Any] = {"type": seg.type, "name": seg.name}
             if seg.target_duration_seconds is not None:
                 values["target_duration_seconds"] = seg.target_duration_seconds
-            srow = have.segments.get((sid, i))
+            row = self.have.segments.get((sid, i))
             label = f"{name} / segment {i} ({seg.name})"
-            if srow is None:
-                segment_ops.append(
-                    Op("segments", "create", label, {"stage_id": stage_ref, "sort_order": i, **values}, key=(name, i))
-                )
+            if row is None:
+                payload = {"stage_id": Ref("stages", (name,)), "sort_order": i, **values}
+                self.segment_ops.append(Op("segments", "create", label, payload, key=(name, i)))
             else:
-                plan.ids[ref] = srow["id"]
-                _update(plan, segment_ops, "segments", label, srow, values)
-        for (s_id, i), srow in have.segments.items():
+                self.plan.ids[Ref("segments", (name, i))] = row["id"]
+                self.update(self.segment_ops, "segments", label, row, values)
+        for (s_id, i), row in self.have.segments.items():
             if s_id == sid and i >= len(stage.segments):
-                seg_deletes.append(Op("segments", "delete", f"{name} / segment {i} ({srow.get('name')})", srow))
-        # waypoints
+                self.seg_deletes.append(Op("segments", "delete", f"{name} / segment {i} ({row.get('name')})", row))
+
+    def waypoints(self, stage: Stage, sid: str | None) -> set[str]:
+        """Plan the stage's waypoints; the ids of rows whose segment or type changes."""
+        name, ids = stage.name, self.plan.ids
         wanted = {wp.code for _, _, wp in stage.waypoints()}
-        gone = [w for (s_id, code), w in have.waypoints.items() if s_id == sid and code not in wanted]
-        held = {(w["segment_id"], w["sort_order"]) for w in gone}
-        wp_segment: dict[str, Any] = {}
+        gone = [w for (s_id, code), w in self.have.waypoints.items() if s_id == sid and code not in wanted]
+        held = {(w["segment_id"], w["sort_order"]) for w in gone}  # positions free only once these are deleted
+        moved: set[str] = set()
         for s, w, wp in stage.waypoints():
-            seg_ref = Ref("segments", (name, s))
-            seg_id = plan.ids.get(seg_ref)
+            seg_ref, ref = Ref("segments", (name, s)), Ref("waypoints", (name, wp.code))
+            seg_id = ids.get(seg_ref)
             values = {
                 "type": wp.type, "location": wp.location, "open_radius_m": wp.open_radius_m,
                 "validation_radius_m": wp.validation_radius_m, "distance_km": wp.distance_km, "cap": wp.cap, "danger": wp.danger,
             }  # fmt: skip
             label = f"{name} / {wp.type} {wp.code}"
-            wrow = have.waypoints.get((sid, wp.code))
-            wp_segment[wp.code] = seg_id
-            if wrow is None:
+            row = self.have.waypoints.get((sid, wp.code))
+            if row is None:
                 parked = seg_id is not None and (seg_id, w) in held
                 payload = {"segment_id": seg_ref, "code": wp.code, "sort_order": w + OFFSET if parked else w, **values}
-                creates.append(Op("waypoints", "create", label, payload, key=(name, wp.code)))
+                self.creates.append(Op("waypoints", "create", label, payload, key=(name, wp.code)))
                 if parked:
-                    ref = Ref("waypoints", (name, wp.code))
-                    places.append(
+                    self.places.append(
                         Op(
                             "waypoints",
                             "place",
@@ -165,60 +195,55 @@ def build(event: Row, stages: list[Stage], have: Existing) -> Plan:
                         )
                     )
                 continue
-            plan.ids[Ref("waypoints", (name, wp.code))] = wrow["id"]
-            changed = _diff(values, wrow)
-            if seg_id != wrow["segment_id"]:
+            ids[ref] = row["id"]
+            changed = _diff(values, row)
+            if seg_id != row["segment_id"]:
                 changed["segment_id"] = seg_ref
-            if seg_id != wrow["segment_id"] or w != wrow["sort_order"]:
+            if seg_id != row["segment_id"] or w != row["sort_order"]:
                 changed["sort_order"] = w + OFFSET
-                place = {"id": wrow["id"], "sort_order": w}
-                places.append(Op("waypoints", "place", label, place, before={"id": wrow["id"], "sort_order": w + OFFSET}))
+                place = Op(
+                    "waypoints",
+                    "place",
+                    label,
+                    {"id": row["id"], "sort_order": w},
+                    before={"id": row["id"], "sort_order": w + OFFSET},
+                )
+                self.places.append(place)
+            if {"segment_id", "type"} & changed.keys():
+                moved.add(row["id"])
             if changed:
-                before = {"id": wrow["id"], **{k: wrow.get(k) for k in changed}}
-                moves.append(Op("waypoints", "update", label, {"id": wrow["id"], **changed}, tuple(changed), before=before))
+                before = {"id": row["id"], **{k: row.get(k) for k in changed}}
+                self.moves.append(Op("waypoints", "update", label, {"id": row["id"], **changed}, tuple(changed), before=before))
             else:
-                plan.unchanged["waypoints"] += 1
-        wp_deletes += [Op("waypoints", "delete", f"{name} / {w['type']} {w['code']}", w) for w in gone]
-        # speed zones
-        moved = {op.payload["id"] for op in moves if {"segment_id", "type"} & set(op.changed)}
-        kept: set[str] = set()
+                self.plan.unchanged["waypoints"] += 1
+        self.wp_deletes += [Op("waypoints", "delete", f"{name} / {w['type']} {w['code']}", w) for w in gone]
+        return moved
+
+    def zones(self, stage: Stage, sid: str | None, moved: set[str]) -> None:
+        name, kept = stage.name, set()
         for s, zone in stage.zones():
             seg_ref = Ref("segments", (name, s))
             label = f"{name} / {zone.name} ({zone.speed_limit_kmh} km/h)"
             values = {"name": zone.name, "geometry": zone.geojson, "speed_limit_kmh": zone.speed_limit_kmh}
-            zrow = have.zones.get((sid, zone.dz))
-            fz = have.waypoints.get((sid, zone.fz))
-            dz = have.waypoints.get((sid, zone.dz))
-            stable = (
-                zrow is not None and fz is not None and dz is not None and zrow.get("ends_at_waypoint_id") == fz["id"]
-                and zrow["segment_id"] == plan.ids.get(seg_ref) and not {dz["id"], fz["id"]} & moved
-            )  # fmt: skip
-            if zrow is not None:
-                kept.add(zrow["id"])
-            if stable:
-                _update(plan, zone_ops, "speed_limit_zones", label, zrow, values)
-                continue
-            if zrow is not None:  # its segment or FZ changed: re-created, so no rule sees it half-moved
-                zone_deletes.append(Op("speed_limit_zones", "delete", label + " (re-created)", zrow))
+            row = self.have.zones.get((sid, zone.dz))
+            dz, fz = self.have.waypoints.get((sid, zone.dz)), self.have.waypoints.get((sid, zone.fz))
+            if row is not None:
+                kept.add(row["id"])
+                stable = (
+                    dz is not None and fz is not None and row.get("ends_at_waypoint_id") == fz["id"]
+                    and row["segment_id"] == self.plan.ids.get(seg_ref) and not {dz["id"], fz["id"]} & moved
+                )  # fmt: skip
+                if stable:
+                    self.update(self.zone_ops, "speed_limit_zones", label, row, values)
+                    continue
+                # its segment, DZ or FZ changes: deleted first and re-created last, so no rule sees it half-moved
+                self.zone_deletes.append(Op("speed_limit_zones", "delete", label + " (re-created)", row))
             refs = {
                 "starts_at_waypoint_id": Ref("waypoints", (name, zone.dz)),
                 "ends_at_waypoint_id": Ref("waypoints", (name, zone.fz)),
             }
-            zone_ops.append(
-                Op("speed_limit_zones", "create", label, {"segment_id": seg_ref, **values, **refs}, key=(name, zone.dz))
-            )
-        for (s_id, _dz_code), zrow in have.zones.items():
-            if s_id == sid and zrow["id"] not in kept:
-                zone_deletes.append(Op("speed_limit_zones", "delete", f"{name} / {zrow.get('name')}", zrow))
-    segment_ops.sort(key=lambda op: op.action)  # creates, then updates
-    plan.steps = [*early, *segment_ops, *zone_deletes, *moves, *creates, *zone_ops, *wp_deletes, *places, *seg_deletes]
-    return plan
-
-
-def _update(plan: Plan, into: list[Op], collection: str, label: str, row: Row, values: dict[str, Any]) -> None:
-    changed = _diff(values, row)
-    if changed:
-        before = {"id": row["id"], **{k: row.get(k) for k in changed}}
-        into.append(Op(collection, "update", label, {"id": row["id"], **changed}, tuple(changed), before=before))
-    else:
-        plan.unchanged[collection] += 1
+            payload = {"segment_id": seg_ref, **values, **refs}
+            self.zone_ops.append(Op("speed_limit_zones", "create", label, payload, key=(name, zone.dz)))
+        for (s_id, _), row in self.have.zones.items():
+            if s_id == sid and row["id"] not in kept:
+                self.zone_deletes.append(Op("speed_limit_zones", "delete", f"{name} / {row.get('name')}", row))
