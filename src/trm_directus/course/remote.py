@@ -7,6 +7,7 @@ id, segment sort_order); (stage id, waypoint code); (stage id, code of the zone'
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,14 +66,23 @@ def existing(api: Directus, event_id: str, names: list[str]) -> Existing:
     for row in api.get("/items/stages", filter={"id": {"_in": ids}}, fields="id,name,sort_order,route", limit=-1):
         out.stages[row["name"]] = row
     by_stage = {"segment_id": {"stage_id": {"_in": ids}}}
-    for row in api.get("/items/segments", filter={"stage_id": {"_in": ids}}, fields="*", limit=-1):
+    with ThreadPoolExecutor(3) as pool:  # independent reads: let Directus and PostgreSQL overlap them
+        segments, waypoints, zones = pool.map(
+            lambda args: api.get(args[0], filter=args[1], fields="*", limit=-1),
+            [
+                ("/items/segments", {"stage_id": {"_in": ids}}),
+                ("/items/waypoints", by_stage),
+                ("/items/speed_limit_zones", by_stage),
+            ],
+        )
+    for row in segments:
         out.segments[(row["stage_id"], row["sort_order"])] = row
         out.segment_by_id[row["id"]] = row
-    for row in api.get("/items/waypoints", filter=by_stage, fields="*", limit=-1):
+    for row in waypoints:
         stage_id = out.segment_by_id[row["segment_id"]]["stage_id"]
         out.waypoints[(stage_id, row["code"])] = row
         out.waypoint_by_id[row["id"]] = row
-    for row in api.get("/items/speed_limit_zones", filter=by_stage, fields="*", limit=-1):
+    for row in zones:
         dz = out.waypoint_by_id.get(row.get("starts_at_waypoint_id") or "")
         if dz is None:
             out.unkeyed_zones.append(row)
