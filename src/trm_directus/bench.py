@@ -25,6 +25,7 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "boot_fresh_s": (None, "new native stack (initdb, empty database) to healthy, cached install"),
     "boot_warm_s": (20.0, "restart on an existing database to healthy (warm boot)"),
     "drift_gate_s": (60.0, "drift gate end to end (cached install and extensions)"),
+    "drift_growth_ratio": (1.25, "drift gate now / drift gate on the baseline revision's artifacts, same run"),
     "seed_cold_s": (10.0, "Rally Albania 2026 seed into a fresh stack"),
     "seed_noop_s": (3.0, "Rally Albania 2026 seed again (no changes)"),
     "seed_200_entries_s": (30.0, "synthetic event with 200 entries, same loader"),
@@ -89,6 +90,40 @@ def bench_drift(repeat: int = 1) -> dict[str, float]:
             raise RuntimeError("the drift gate found drift: benchmark it on a clean tree")
         runs.append(report.timings["total"])
     return {"drift_gate_s": statistics.median(runs), "drift_gate_all": runs}
+
+
+# The artifacts before the course model (issue 9 bounds the drift gate's growth against them).
+DRIFT_BASELINE_REV = os.environ.get("TRM_BENCH_DRIFT_BASELINE", "550f919")
+
+
+def bench_drift_growth(repeat: int = 3) -> dict[str, float]:
+    """The drift gate on today's artifacts and on a baseline revision's, interleaved in one run."""
+    import subprocess
+
+    from .schema import drift
+
+    root = pins.repo_root()
+    base = Path(tempfile.mkdtemp(prefix="trm-bench-baseline-"))
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(root), "archive", DRIFT_BASELINE_REV, "snapshots", "db-init"], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+        now, then = [], []
+        for _ in range(max(1, repeat)):
+            for runs, where in ((then, base), (now, root)):
+                report = drift.gate(where / "snapshots" / "schema.yaml", where / "db-init", root=root)
+                if not report.clean:
+                    raise RuntimeError(f"the drift gate found drift on {where}: benchmark clean artifacts")
+                runs.append(report.timings["total"])
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    console.out(f"drift gate: baseline {DRIFT_BASELINE_REV} {statistics.median(then):.1f}s, now {statistics.median(now):.1f}s")
+    return {
+        "drift_growth_ratio": statistics.median(now) / statistics.median(then),
+        "drift_now_all": now,
+        "drift_baseline_all": then,
+    }
 
 
 def bench_seed(repeat: int = 3) -> dict[str, float]:
@@ -170,6 +205,7 @@ BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "install-cold": bench_install_cold,
     "boot": bench_boot,
     "drift": bench_drift,
+    "drift-growth": bench_drift_growth,
     "seed": bench_seed,
     "course-import": bench_course_import,
 }
@@ -201,8 +237,8 @@ def report(results: dict[str, object]) -> None:
             continue
         value = float(results[key])  # type: ignore[arg-type]
         verdict = "-" if target is None else ("ok" if value <= target else "OVER")
-        target_text = f"<= {target:.0f}" if target is not None else ""
-        console.out(f"{key:<24} {value:>9.1f}  {target_text:>8}  {verdict:<7}  {what}")
+        target_text = f"<= {target:g}" if target is not None else ""
+        console.out(f"{key:<24} {value:>9.2f}  {target_text:>8}  {verdict:<7}  {what}")
     for key, value in results.items():
         if key.endswith("_all"):
             console.out(f"  {key}: {', '.join(f'{v:.1f}' for v in value)}")  # type: ignore[union-attr]
