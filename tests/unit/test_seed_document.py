@@ -100,7 +100,7 @@ def test_course_problems_are_listed_with_their_lines(rally):
     bad = copy.deepcopy(rally)
     event = bad["events"][0]
     event["radius_defaults"][0]["validation"] = 5000
-    event["radius_defaults"][1]["type"] = "XYZ"
+    event["radius_defaults"].append({"type": "XYZ", "open": 800, "validation": 90})
     event["radius_defaults"].append({"type": "WPM", "open": 800, "validation": 90})
     event["stages"][1]["name"] = "Prologue"
     event["stages"][2]["start_order_input_stage"] = "Stage 9"
@@ -108,7 +108,7 @@ def test_course_problems_are_listed_with_their_lines(rally):
     event["stages"][4]["start_order_strategy"] = "random"
     text = problems_of(bad)
     assert "events[0].radius_defaults[0].validation: validation radius 5000 m is larger than the opening radius 1000 m" in text
-    assert "events[0].radius_defaults[1].type: must be one of DSS" in text
+    assert "events[0].radius_defaults[13].type: must be one of DSS" in text
     assert "duplicate radius default type in this event 'WPM'" in text
     assert "duplicate stage name in this event 'Prologue'" in text
     assert "events[0].stages[2].start_order_input_stage: 'Stage 9' is not another stage of this event" in text
@@ -123,3 +123,11 @@ def test_stages_load_after_the_stage_they_take_their_start_order_from():
 
     stages = [{"name": "C", "start_order_input_stage": "B"}, {"name": "B", "start_order_input_stage": "A"}, {"name": "A"}]
     assert [[s["name"] for s in level] for level in course.dependency_levels(stages)] == [["A"], ["B"], ["C"]]
+
+
+def test_a_bad_course_file_is_reported_through_the_seed_with_its_own_line(rally):
+    bad = copy.deepcopy(rally)
+    bad["events"][0]["stages"][5]["course"] = "../tests/data/course/bad-dz-without-speed.gpx"
+    text = problems_of(bad)
+    assert "events[0].stages[5].course:" in text and "bad-dz-without-speed.gpx:" in text and "speed" in text
+    assert "1 problem(s)" in text

@@ -54,13 +54,17 @@ class Report:
 
 
 def read_files(
-    paths: list[Path], stage_name: str | None, defaults: validate.Defaults, event: str
+    paths: list[Path], stage_name: str | None, defaults: validate.Defaults, event: str, *, stage_names: list[str] | None = None
 ) -> tuple[list[Stage], list[str]]:
-    """Stages of the files, checked; raises CourseError listing every problem of every file."""
+    """Stages of the files, checked; raises CourseError listing every problem of every file.
+
+    `stage_name` names the stage of a single file (`--stage`); `stage_names` names each file's stage
+    (the seed, whose stages are named in the seed file)."""
     if stage_name and len(paths) > 1:
         raise CourseError("--stage names the stage of one file", "import one file with --stage, or several without it")
+    names = stage_names or [stage_name] * len(paths)
     stages, summaries, problems = [], [], []
-    for path in paths:
+    for path, stage_name in zip(paths, names, strict=True):
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -86,12 +90,18 @@ def read_files(
 
 
 def import_files(
-    api: Directus, paths: list[Path], event_ref: str, *, stage_name: str | None = None, dry_run: bool = False
+    api: Directus,
+    paths: list[Path],
+    event_ref: str,
+    *,
+    stage_name: str | None = None,
+    stage_names: list[str] | None = None,
+    dry_run: bool = False,
 ) -> Report:
     t0, r0 = time.monotonic(), api.requests
     event = remote.find_event(api, event_ref)
     defaults = remote.radius_defaults(api, event["id"])
-    stages, summaries = read_files(paths, stage_name, defaults, event["slug"])
+    stages, summaries = read_files(paths, stage_name, defaults, event["slug"], stage_names=stage_names)
     have = remote.existing(api, event["id"], [s.name for s in stages])
     plan = plan_mod.build(event, stages, have)
     if not dry_run and plan.steps:

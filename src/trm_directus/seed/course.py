@@ -57,7 +57,10 @@ STAGE_FIELDS = (
 
 
 def validate(event: dict[str, Any], path: tuple, problems, check_item, unique, origin: str) -> None:
-    """Check an event's radius_defaults and stages; resolve course paths against the seed file's folder."""
+    """Check an event's radius_defaults and stages; resolve course paths against the seed file's folder
+    and check each course file as `course-import` would (with the event's radius defaults)."""
+    from ..course import exchange
+    from ..errors import CourseError
     from .document import _iso_datetime
 
     defaults = event.get("radius_defaults") or []
@@ -87,8 +90,16 @@ def validate(event: dict[str, Any], path: tuple, problems, check_item, unique, o
             file = (base / s["course"]).resolve()
             if not file.is_file():
                 problems.add((*p, "course"), f"course file {file} does not exist (paths are relative to the seed file)")
-            else:
-                s["course"] = str(file)
+                continue
+            s["course"] = str(file)
+            defaults = {
+                d["type"]: (d["open"], d["validation"]) for d in event.get("radius_defaults") or [] if isinstance(d, dict)
+            }
+            try:
+                exchange.read_files([file], s.get("name"), defaults, str(event.get("slug")))
+            except CourseError as exc:
+                for line in exc.details.splitlines():
+                    problems.add((*p, "course"), line.strip())
 
 
 def dependency_levels(stages: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -136,8 +147,54 @@ def load(loader, events: list[dict[str, Any]], event_id) -> None:
             ids.update({name: sid for (_, name), sid in synced.items()})
 
 
+def import_courses(api, events: list[dict[str, Any]], organization_slug, event_id, report, *, dry_run: bool) -> None:
+    """Import every stage's course file through `course-import` (one all-or-nothing run per event), last."""
+    from .. import console
+    from ..course import exchange
+    from .loader import Counts
+
+    for e in events:
+        stages = [s for s in e.get("stages") or [] if s.get("course")]
+        if not stages:
+            continue
+        if dry_run and str(event_id(e)).startswith("new:"):
+            console.info(
+                f"dry run: {len(stages)} course file(s) of {e['slug']} are valid; their import is planned once the event exists"
+            )
+            continue
+        result = exchange.import_files(
+            api,
+            [Path(s["course"]) for s in stages],
+            f"{organization_slug(e)}/{e['slug']}",
+            stage_names=[s["name"] for s in stages],
+            dry_run=dry_run,
+        )
+        for collection, c in result.plan.counts().items():
+            if collection == "stages":
+                continue  # synced above with their seed values; the import only adds the route
+            counts = report.counts.setdefault(collection, Counts())
+            counts.created += c["create"]
+            counts.updated += c["update"] + c["delete"]
+            counts.unchanged += c["unchanged"]
+
+
 def expected_counts(events: list[dict[str, Any]]) -> dict[str, int]:
-    return {
+    from ..course import exchange
+
+    counts = {
         "waypoint_radius_defaults": sum(len(e.get("radius_defaults") or []) for e in events),
         "stages": sum(len(e.get("stages") or []) for e in events),
+        "segments": 0,
+        "waypoints": 0,
+        "speed_limit_zones": 0,
     }
+    for e in events:
+        defaults = {d["type"]: (d["open"], d["validation"]) for d in e.get("radius_defaults") or []}
+        for s in e.get("stages") or []:
+            if s.get("course"):
+                stage = exchange.read_files([Path(s["course"])], s["name"], defaults, e["slug"])[0][0]
+                n = stage.counts()
+                counts["segments"] += n["segments"]
+                counts["waypoints"] += n["waypoints"]
+                counts["speed_limit_zones"] += n["speed zones"]
+    return counts

@@ -332,3 +332,4 @@ def _load(loader: Loader, doc: dict[str, Any]) -> None:
             for d in n.get("devices") or []
         ],
     )
+    course.import_courses(loader.api, events, lambda e: e["organization"], event, loader.report, dry_run=loader.dry_run)
