@@ -27,7 +27,21 @@ EXPECTED = {
     "entries": 4,
     "entry_crew": 6,
     "entry_devices": 6,
+    # the course: defaults per waypoint type, 7 stages, and what their GPX files hold
+    "waypoint_radius_defaults": 13,
+    "stages": 7,
+    "segments": 21,
+    "waypoints": 102,
+    "speed_limit_zones": 9,
 }
+TOTAL = sum(EXPECTED.values())
+
+
+def elsewhere(text: str) -> str:
+    """The seed's text for a copy outside seeds/: course files are relative to the seed file."""
+    return text.replace("course: rally-albania-2026/", f"course: {RALLY.parent}/rally-albania-2026/")
+
+
 TABLES = [t for t in EXPECTED if t != "directus_users"]
 
 
@@ -47,7 +61,7 @@ def test_seed_then_reseed_then_edit(stack, api, tmp_path):
     # 1. fresh stack: everything is created, with the expected counts and relations
     first = seed_cli(stack)
     assert first.returncode == 0, first.stderr
-    assert "82" in first.stdout.splitlines()[-2] and "82 created, 0 updated" in first.stdout
+    assert str(TOTAL) in first.stdout.splitlines()[-2] and f"{TOTAL} created, 0 updated" in first.stdout
     assert row_counts(stack) == EXPECTED
     event = api.get(
         "/items/events",
@@ -73,12 +87,14 @@ def test_seed_then_reseed_then_edit(stack, api, tmp_path):
     # 2. second run: zero changes, and it says so
     again = seed_cli(stack)
     assert again.returncode == 0
-    assert "no changes: the database already holds this seed (12 requests" in again.stdout
+    # one GET per collection (14), and the course import's reads of the event, defaults and course (12)
+    assert "no changes: the database already holds this seed (26 requests" in again.stdout
     assert row_counts(stack) == EXPECTED
 
     # 3. an edited value: exactly one update
     edited = tmp_path / "edited.yaml"
-    edited.write_text(RALLY.read_text().replace("name: Moto Veteran", "name: Moto Veteran (45+)"))
+    text = RALLY.read_text().replace("name: Moto Veteran", "name: Moto Veteran (45+)")
+    edited.write_text(elsewhere(text))
     changed = seed_cli(stack, str(edited))
     assert changed.returncode == 0, changed.stderr
     assert "0 created, 1 updated" in changed.stdout
@@ -98,12 +114,12 @@ def test_seed_then_reseed_then_edit(stack, api, tmp_path):
 def test_bad_files_are_refused_and_nothing_is_written(stack, tmp_path, old, new, reason):
     before = row_counts(stack)
     bad = tmp_path / "bad.yaml"
-    bad.write_text(RALLY.read_text().replace(old, new, 1))
+    bad.write_text(elsewhere(RALLY.read_text().replace(old, new, 1)))
     result = seed_cli(stack, str(bad))
     assert result.returncode == 1
     assert f"FAILED: {bad}: " in result.stderr and "nothing was written" in result.stderr and reason in result.stderr
     line = next(i for i, ln in enumerate(RALLY.read_text().splitlines(), 1) if old in ln)  # the edited line
-    assert f"{bad}:{line}: " in result.stderr
+    assert f"{bad}:{line}: " in result.stderr and "1 problem(s)" in result.stderr
     assert row_counts(stack) == before
 
 
@@ -113,7 +129,7 @@ def test_a_failure_after_validation_rolls_back_what_the_run_wrote(stack, api):
     doc["organizations"][0]["slug"] = "rollback-org"
     doc["events"][0]["organization"] = "rollback-org"
     doc["events"][0]["slug"] = "rollback-rally"
-    doc = document.parse(yaml.safe_dump(doc, sort_keys=False), "rollback")
+    doc = document.parse(yaml.safe_dump(doc, sort_keys=False), str(RALLY.parent / "rollback.yaml"))
     # Valid for the file, refused by Directus: a class code beyond the field's 10 characters.
     doc["events"][0]["classes"][0]["code"] = "M-1" + "X" * 20
     with pytest.raises(SeedError) as info:
