@@ -4,7 +4,8 @@
 -- they are applied. A database built in optional mode (TRM_TIMESCALEDB=optional, a server without
 -- TimescaleDB) keeps a plain positions table; once its server has TimescaleDB, this file creates
 -- the extension and converts the table with its rows (migrate_data: the rows are copied into
--- 1-day chunks under an exclusive lock, in this file's transaction — seconds per million rows).
+-- 1-day chunks under an exclusive lock, in this file's transaction: 200,000 rows took 19 s on a
+-- busy 2-core machine).
 -- In optional mode on a server without TimescaleDB it changes nothing (001 said so loudly); in
 -- required mode without it, it refuses like 001.
 -- Idempotent: the extension and the conversion only happen when missing.
