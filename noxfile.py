@@ -16,7 +16,7 @@ nox.options.error_on_missing_interpreters = True
 
 DEV = ".[dev]"
 LINT_PATHS = ["src", "tests", "noxfile.py", "tasks.py"]
-SHELL_SCRIPTS = ["image/entrypoint.sh", ".ci/run", ".ci/prereqs"]
+SHELL_SCRIPTS = ["image/entrypoint.sh", ".ci/run", ".ci/prereqs", ".ci/timescaledb"]
 WORKFLOWS = ".gitea/workflows"
 
 

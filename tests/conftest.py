@@ -24,7 +24,8 @@ def repo() -> Path:
 
 @pytest.fixture(scope="session")
 def pg_cluster(tmp_path_factory: pytest.TempPathFactory):
-    """A private PostgreSQL (+PostGIS) cluster on a free port, removed at the end of the session."""
+    """A private PostgreSQL (+PostGIS, +TimescaleDB preloaded where installed) cluster on a free port,
+    removed at the end of the session."""
     from trm_directus.stacks.postgres import PostgresCluster
 
     cluster = PostgresCluster(tmp_path_factory.mktemp("pg"))
@@ -58,9 +59,21 @@ def db_init_copy(tmp_path: Path) -> Path:
     return copy_pre_schema_db_init(tmp_path / "db-init")
 
 
+def timescaledb_installed() -> bool:
+    """Whether the PostgreSQL of the fixture clusters has TimescaleDB (they then preload it)."""
+    from trm_directus.stacks import timescaledb
+    from trm_directus.stacks.postgres import find_bindir
+
+    return timescaledb.available(find_bindir())
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run `python -m trm_directus` as a user would, returning its exit code and output."""
-    full_env = {**os.environ, "TRM_TIMESCALEDB": "optional", **(env or {})}
+    """Run `python -m trm_directus` as a user would, returning its exit code and output; db-init runs
+    in the mode native stacks use (required where the server has TimescaleDB, else optional)."""
+    from trm_directus.stacks import timescaledb
+    from trm_directus.stacks.postgres import find_bindir
+
+    full_env = {**os.environ, "TRM_TIMESCALEDB": timescaledb.db_init_mode(find_bindir()), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "trm_directus", *args], capture_output=True, text=True, env=full_env, timeout=timeout, cwd=REPO
     )

@@ -1,7 +1,7 @@
 """Benchmarks for the issue targets, measured on real stacks (never asserted in tests).
 
 Each benchmark returns named timings; `run()` prints a table with the targets and writes
-reports/bench.json. Targets on the 2-core reference machine (issues #3, #4, #6, #9).
+reports/bench.json. Targets on the 2-core reference machine (issues #3, #4, #6, #9, #13).
 """
 
 from __future__ import annotations
@@ -35,6 +35,17 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "course_base_classes_s": (None, "baseline, same run: as many plain rows of a simple collection (classes)"),
     "course_read_s": (None, "part of the no-op: reading and checking the 7 files (no Directus)"),
     "course_base_gets_s": (None, "part of the no-op: the import's GETs (stages, segments, waypoints, zones)"),
+    # issue #13; keys ending in _per_s are rates: the target is a minimum
+    "positions_insert_hypertable_per_s": (50_000.0, "rows/s, 1M positions, 230 devices, 8 days, batch ON CONFLICT"),
+    "positions_insert_plain_per_s": (None, "rows/s, the same batches into a plain table"),
+    "positions_insert_ratio": (None, "hypertable / plain insert rate"),
+    "positions_read_hypertable_p95_ms": (20.0, "ms p95, one device, one hour, faulty = false"),
+    "positions_read_plain_p95_ms": (None, "ms p95, the same windows on the plain table"),
+    "positions_read_ratio": (None, "hypertable / plain p95 read time"),
+    "positions_insert_hypertable_cpu_us_per_row": (None, "server CPU µs per row written, hypertable"),
+    "positions_insert_plain_cpu_us_per_row": (None, "server CPU µs per row written, plain table"),
+    "positions_chunks": (None, "chunks of the hypertable after the benchmark"),
+    "positions_load_average": (None, "1-minute load average of the machine while inserting"),
 }
 
 
@@ -201,6 +212,12 @@ def bench_course_import(repeat: int = 3) -> dict[str, float]:
     return results
 
 
+def bench_timescale(repeat: int = 3) -> dict[str, float]:
+    from .bench_positions import bench_positions
+
+    return bench_positions(repeat)
+
+
 BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "install-cold": bench_install_cold,
     "boot": bench_boot,
@@ -208,6 +225,7 @@ BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "drift-growth": bench_drift_growth,
     "seed": bench_seed,
     "course-import": bench_course_import,
+    "timescale": bench_timescale,
 }
 
 
@@ -231,14 +249,18 @@ def run(names: list[str], repeat: int = 3) -> dict[str, object]:
 
 
 def report(results: dict[str, object]) -> None:
-    console.out(f"{'measure':<24} {'seconds':>9}  {'target':>8}  verdict  what")
+    width = max([24, *(len(k) for k in results if k in TARGETS)])
+    console.out(f"{'measure':<{width}} {'value':>9}  {'target':>8}  verdict  what (seconds unless named)")
     for key, (target, what) in TARGETS.items():
         if key not in results:
             continue
         value = float(results[key])  # type: ignore[arg-type]
-        verdict = "-" if target is None else ("ok" if value <= target else "OVER")
-        target_text = f"<= {target:g}" if target is not None else ""
-        console.out(f"{key:<24} {value:>9.2f}  {target_text:>8}  {verdict:<7}  {what}")
+        rate = key.endswith("_per_s")  # a minimum, not a maximum
+        verdict = (
+            "-" if target is None else ("ok" if (value >= target if rate else value <= target) else ("UNDER" if rate else "OVER"))
+        )
+        target_text = f"{'>=' if rate else '<='} {target:g}" if target is not None else ""
+        console.out(f"{key:<{width}} {value:>9.2f}  {target_text:>8}  {verdict:<7}  {what}")
     for key, value in results.items():
         if key.endswith("_all"):
             console.out(f"  {key}: {', '.join(f'{v:.1f}' for v in value)}")  # type: ignore[union-attr]

@@ -75,6 +75,10 @@ class MigrationFailed(MigrationError):
         self.pg_error = pg_error
 
 
+class TimescaleDBMissing(MigrationError):
+    """TRM_TIMESCALEDB=required, but the database has no timescaledb extension after the pre phase."""
+
+
 class StackError(TrmError):
     """A stack (Postgres, Redis, Directus) failed to start, answer or stop."""
 

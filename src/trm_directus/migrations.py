@@ -34,6 +34,7 @@ from .errors import (
     MigrationLayoutError,
     MissingMigration,
     OutOfOrderMigration,
+    TimescaleDBMissing,
 )
 
 PHASES = ("pre", "post")
@@ -253,6 +254,30 @@ def _timescaledb_mode(env: dict[str, str] | os._Environ) -> str:
     return mode
 
 
+def _require_timescaledb(conn: psycopg.Connection, root: Path) -> None:
+    """Required mode means production's shape: a database whose files were all applied in optional
+    mode (a plain positions table) must not pass as converted just because nothing is pending."""
+    installed, available = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'),"
+        " EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')"
+    ).fetchone()
+    if installed:
+        return
+    if not available:
+        raise TimescaleDBMissing(
+            f"{TIMESCALEDB_SETTING}=required, but this server has no TimescaleDB",
+            f"run on a PostgreSQL with TimescaleDB, or set {TIMESCALEDB_SETTING}=optional for a development or test stack",
+        )
+    convert = root / "004_positions_hypertable.sql"
+    raise TimescaleDBMissing(
+        f"{TIMESCALEDB_SETTING}=required, but this database was built without TimescaleDB (optional mode): "
+        "positions is a plain table",
+        f"convert it, keeping its rows: `psql <database> -f {convert}` (idempotent; creates the extension and "
+        f"runs create_hypertable with migrate_data), then run again; or keep it as is with {TIMESCALEDB_SETTING}=optional; "
+        "or start from an empty database (`stack down --purge` for the dev stack)",
+    )
+
+
 @dataclass
 class RunResult:
     applied: list[tuple[MigrationFile, float]] = field(default_factory=list)
@@ -304,6 +329,8 @@ class Runner:
                 result.skipped = sum(1 for f in files if selected(f)) - len(todo)
                 for f in todo:
                     result.applied.append((f, self._apply_one(conn, f)))
+                if mode == "required" and phase != "post":
+                    _require_timescaledb(conn, self.root)
         return result
 
     def _apply_one(self, conn: psycopg.Connection, f: MigrationFile) -> float:

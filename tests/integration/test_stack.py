@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, execute, query
+from tests.conftest import REPO, execute, query, timescaledb_installed
 from trm_directus import migrations
 from trm_directus.errors import StackError
 from trm_directus.migrations import LEDGER
@@ -62,7 +62,12 @@ def test_stack_boots_through_all_five_steps_reboots_idempotently_and_leaves_noth
         assert login["data"]["access_token"]
         me = api(stack.url, "/users/me", token=stack.info.admin_token)
         assert me["data"]["email"] == stack.info.admin_email
-        assert "WARNING: [001_extensions.sql] TimescaleDB is not available" in stack.boot_output()
+        if timescaledb_installed():  # loaded by the stack's PostgreSQL, db-init in production's required mode
+            assert "TimescaleDB is not available" not in stack.boot_output()
+            assert query(stack.info.dsn, "SELECT extname FROM pg_extension WHERE extname = 'timescaledb'") == [("timescaledb",)]
+            assert query(stack.info.dsn, "SELECT hypertable_name FROM timescaledb_information.hypertables") == [("positions",)]
+        else:
+            assert "WARNING: [001_extensions.sql] TimescaleDB is not available" in stack.boot_output()
 
         dsn = stack.info.dsn
         ledger = query(dsn, f"SELECT file_name, checksum, applied_at FROM {LEDGER} ORDER BY number")
@@ -88,13 +93,13 @@ def test_stack_boots_through_all_five_steps_reboots_idempotently_and_leaves_noth
 
 
 def test_broken_pre_schema_migration_halts_boot_at_step_1(db_init_copy):
-    (db_init_copy / "004_broken.sql").write_text("SELECT 1;\nCREATE TABLE oops (x nosuchtype);\n")
+    (db_init_copy / "090_broken.sql").write_text("SELECT 1;\nCREATE TABLE oops (x nosuchtype);\n")
     stack = NativeStack(db_init_dir=db_init_copy)
     with pytest.raises(StackError) as info, stack:
         pytest.fail("the stack must not come up")
     err = info.value
     assert "FAILED at step 1/5 (db-init pre-schema)" in err.what
-    assert "004_broken.sql:2 failed" in err.log_tail
+    assert "090_broken.sql:2 failed" in err.log_tail
     output = err.log_tail
     assert "2/5 bootstrap" not in output and "Server started" not in output
     assert not proc.port_open(stack.info.ports["directus"])

@@ -1,5 +1,7 @@
 """The compose backend's command lines, environment and auto-selection (no Docker engine needed)."""
 
+import re
+
 import pytest
 import yaml
 
@@ -39,6 +41,14 @@ def test_compose_file_has_healthchecks_gating_directus(repo):
     }
     assert services["db"]["image"].startswith("timescale/timescaledb-ha")
     assert "db-data" in doc["volumes"] and "uploads" in doc["volumes"]
+
+
+def test_compose_database_is_an_exact_timescaledb_ha_tag_on_the_postgresql_major_ci_installs(repo):
+    image = yaml.safe_load((repo / "image" / "compose.yaml").read_text())["services"]["db"]["image"]
+    tag = re.fullmatch(r"timescale/timescaledb-ha:pg(\d+)\.\d+-ts\d+\.\d+\.\d+", image)
+    assert tag, f"{image}: pin an exact pgMAJOR.MINOR-tsX.Y.Z tag, not a moving one"
+    ci_major = re.search(r"\bpostgresql-(\d+)\b", (repo / ".ci" / "prereqs").read_text()).group(1)
+    assert tag.group(1) == ci_major, "the compose database must run the PostgreSQL major the tests run on"
 
 
 def test_auto_backend_falls_back_to_native_without_an_engine(capsys):

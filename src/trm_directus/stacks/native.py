@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .. import console, pins
 from ..errors import StackError
-from . import proc
+from . import proc, timescaledb
 from .base import StackInfo, StackLifecycle, directus_settings
 from .node import DirectusInstall, ensure_directus
 from .postgres import PostgresCluster
@@ -158,7 +158,8 @@ class NativeStack(StackLifecycle):
                 "TRM_DIRECTUS_MIGRATIONS_DIR": str(self.install.migrations_dir),
                 "TRM_DB_INIT_DIR": str(self.db_init_dir),
                 "SNAPSHOT_PATH": str(self.snapshot_path),
-                "TRM_TIMESCALEDB": "optional",  # no TimescaleDB package here: positions stays a plain table, loudly
+                # As production wherever the server has TimescaleDB; optional (plain positions, loudly) elsewhere.
+                "TRM_TIMESCALEDB": timescaledb.db_init_mode(self.postgres.bindir),
                 "TRM_CMD_START": f"{cli} start",
                 "NODE_COMPILE_CACHE": str(self.install.root.parent / "node-compile-cache"),
             }
@@ -180,6 +181,11 @@ class NativeStack(StackLifecycle):
             if built:
                 console.info(f"extensions: {', '.join(built)}")
         self.boots += 1
+        if not timescaledb.available(self.postgres.bindir):
+            console.warn(
+                f"TimescaleDB is not installed for {self.postgres.bindir.parent}: db-init runs with "
+                f"TRM_TIMESCALEDB=optional and positions is a plain table, unlike production; {timescaledb.INSTALL_HINT}"
+            )
         entrypoint = pins.repo_root() / "image" / "entrypoint.sh"
         with console.step(f"boot #{self.boots}: image/entrypoint.sh -> Directus on {self.url}"):
             with open(self.boot_log, "w") as log:

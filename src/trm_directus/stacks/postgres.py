@@ -15,7 +15,7 @@ import psycopg
 from .. import console
 from ..db import DbSettings
 from ..errors import StackError
-from . import proc
+from . import proc, timescaledb
 
 SUPERUSER = "postgres"
 
@@ -122,6 +122,7 @@ class PostgresCluster:
 
     def _conf_args(self) -> str:
         opts = {
+            **timescaledb.server_settings(self.bindir),  # an install that has it must preload it (else FATAL)
             "port": str(self.port),
             "listen_addresses": "'127.0.0.1'",
             "unix_socket_directories": f"'{self.pg_dir}'",
