@@ -2,7 +2,8 @@
 
 Containers (or native stacks) that start together on one database must not run db-init,
 Directus's bootstrap or the schema apply at the same time. `boot-steps`:
-1. waits for the database (DB_INIT_TIMEOUT_SECONDS);
+1. waits for the database (DB_INIT_TIMEOUT_SECONDS) and, when REDIS is set, for Redis
+   (TRM_REDIS_TIMEOUT_SECONDS: Directus exits without it, see redis_check.py);
 2. takes the session advisory lock locks.BOOT_LOCK_ID on its own connection, waiting at most
    TRM_BOOT_LOCK_TIMEOUT_SECONDS and naming the holder (pid, application_name, query) meanwhile;
 3. runs the four step commands (TRM_CMD_MIGRATE_PRE, TRM_CMD_BOOTSTRAP, TRM_CMD_SCHEMA_APPLY,
@@ -26,7 +27,7 @@ from collections.abc import Mapping
 
 import psycopg
 
-from . import console, db, deadlines, locks, signals
+from . import console, db, deadlines, locks, redis_check, signals
 from .errors import ConfigError, TrmError
 
 STEPS = (
@@ -91,6 +92,13 @@ def run_steps(env: Mapping[str, str] | None = None) -> int:
         marker("FAILED before step 1/5: the database did not answer; Directus was not started")
         raise
     with conn:
+        redis = redis_check.RedisTarget.from_env(env)
+        if redis is not None:
+            try:
+                redis_check.wait_for(redis, deadlines.REDIS.seconds(env), deadlines.REDIS.setting)
+            except TrmError:
+                marker("FAILED before step 1/5: Redis did not answer; Directus was not started")
+                raise
         _keep_alive(conn)
         lock = locks.AdvisoryLock(
             conn, locks.BOOT_LOCK_ID, "boot lock", deadlines.BOOT_LOCK, timeout=deadlines.BOOT_LOCK.seconds(env)

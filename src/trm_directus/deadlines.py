@@ -42,6 +42,7 @@ BOOT_LOCK = Deadline("TRM_BOOT_LOCK_TIMEOUT_SECONDS", 600, "the boot lock (anoth
 DB_INIT_LOCK = Deadline("DB_INIT_LOCK_TIMEOUT_SECONDS", 300, "the db-init lock (another migration run)")
 TABLE_LOCK = Deadline("DB_INIT_TABLE_LOCK_TIMEOUT_SECONDS", 30, "a table lock a db-init statement needs (lock_timeout)")
 STATEMENT = Deadline("DB_INIT_STATEMENT_TIMEOUT_SECONDS", 900, "one db-init statement to finish (statement_timeout)")
+REDIS = Deadline("TRM_REDIS_TIMEOUT_SECONDS", 60, "Redis to answer before Directus starts (Directus exits without it)")
 DIRECTUS_CLI = Deadline("TRM_DIRECTUS_CLI_TIMEOUT_SECONDS", 600, "one Directus CLI call (bootstrap, schema snapshot/apply)")
 
-ALL = (DATABASE, BOOT_LOCK, DB_INIT_LOCK, TABLE_LOCK, STATEMENT, DIRECTUS_CLI)
+ALL = (DATABASE, BOOT_LOCK, DB_INIT_LOCK, TABLE_LOCK, STATEMENT, REDIS, DIRECTUS_CLI)

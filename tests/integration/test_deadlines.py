@@ -110,3 +110,31 @@ def _environ(pid: str, name: str) -> str:
     except OSError:
         return ""
     return next((e.decode(errors="replace") for e in env if e.startswith(name.encode() + b"=")), "")
+
+
+def test_a_directus_cli_stuck_on_a_table_lock_names_whose_lock_it_waits_for(fresh_db, tmp_path):
+    fake = tmp_path / "directus-cli"
+    fake.write_text('#!/bin/sh\necho "Applying schema..."\nexec psql "$FAKE_DSN" -c "ALTER TABLE t ADD COLUMN y int"\n')
+    fake.chmod(0o755)
+    with psycopg.connect(fresh_db, application_name="long-transaction") as holder:
+        holder.execute("CREATE TABLE t (x int)")
+        holder.commit()
+        holder.execute("SELECT * FROM t")  # a transaction that keeps a lock on t
+        pid = holder.info.backend_pid
+        cli = run_cli(
+            "bootstrap",
+            "--force",
+            env={
+                **db_env(fresh_db),
+                "FAKE_DSN": fresh_db,
+                "TRM_DIRECTUS_CLI": str(fake),
+                "TRM_DIRECTUS_CLI_TIMEOUT_SECONDS": "3",
+            },
+            timeout=60,
+        )
+        holder.rollback()
+    assert cli.returncode == 1
+    assert "did not finish within 3s" in cli.stderr and "Applying schema..." in cli.stderr
+    waits = cli.stderr.split("lock waits in the database when it was stopped:")[1]
+    assert "ALTER TABLE t ADD COLUMN y int" in waits
+    assert f"waits for a lock held by pid {pid} (long-transaction; idle in transaction" in waits

@@ -9,28 +9,17 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 
-from .. import console
+from .. import console, redis_check
 from ..errors import StackError
 from . import private, proc
 
 
-def _resp(*parts: str) -> bytes:
-    return f"*{len(parts)}\r\n".encode() + b"".join(f"${len(p.encode())}\r\n{p}\r\n".encode() for p in parts)
-
-
 def ping(port: int, password: str | None) -> bool:
     """True when the server answers PING (after AUTH when a password is given)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-        if password:
-            s.sendall(_resp("AUTH", password))
-            if not s.recv(64).startswith(b"+OK"):
-                return False
-        s.sendall(_resp("PING"))
-        return s.recv(16).startswith(b"+PONG")
+    return redis_check.ping("127.0.0.1", port, password or "", timeout=0.5)
 
 
 class RedisServer:
