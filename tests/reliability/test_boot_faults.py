@@ -68,9 +68,7 @@ def test_kill_9_during_a_migration_leaves_nothing_partial_and_the_next_run_appli
             env={**os.environ, "TRM_TIMESCALEDB": "optional"},
             cwd=REPO,
         )
-        sleeping = (
-            "SELECT pid FROM pg_stat_activity WHERE query LIKE '%%pg_sleep(CASE%%' AND application_name LIKE 'trm-db-init%%'"
-        )
+        sleeping = "SELECT pid FROM pg_stat_activity WHERE query LIKE '%%pg_sleep(CASE%%' AND pid <> pg_backend_pid()"
         deadline = time.monotonic() + 60
         while not injector.execute(sleeping).fetchall():
             assert migrate.poll() is None and time.monotonic() < deadline, "the migration never reached its slow statement"
