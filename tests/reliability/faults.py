@@ -118,6 +118,8 @@ SEED_TABLES = (
     "organization_devices",
     "events",
     "classes",
+    "waypoint_radius_defaults",
+    "stages",
     "entries",
     "entry_crew",
     "entry_devices",
