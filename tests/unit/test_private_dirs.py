@@ -60,3 +60,23 @@ def test_giving_a_tree_away_never_follows_a_link(tmp_path):
     private.give_to(tree, "nobody")
     assert tree.stat().st_uid == pwd.getpwnam("nobody").pw_uid
     assert (tmp_path / "outside").stat().st_uid == 0
+
+
+def test_a_held_file_lock_ends_the_wait_by_its_deadline_naming_the_holder(tmp_path):
+    from trm_directus.errors import WaitTimeout
+
+    lock = tmp_path / ".install.lock"
+    with private.file_lock(lock, "Directus install lock", 5):
+        assert lock.read_text().strip() == str(os.getpid())
+        with pytest.raises(WaitTimeout, match=rf"after 0.5s: held by pid {os.getpid()}"), private.file_lock(lock, "x", 0.5):
+            pass
+    with private.file_lock(lock, "Directus install lock", 1):  # released: taken at once
+        pass
+
+
+def test_a_lock_file_is_never_opened_through_a_symlink(tmp_path):
+    (tmp_path / "target").write_text("keep\n")
+    (tmp_path / ".build.lock").symlink_to(tmp_path / "target")
+    with pytest.raises(OSError), private.file_lock(tmp_path / ".build.lock", "extension build lock", 1):
+        pass
+    assert (tmp_path / "target").read_text() == "keep\n"

@@ -8,18 +8,25 @@ or chowning a file of the attacker's choice. So:
   the stack's user; if its mode lets others in, it is tightened to 0700 (it is ours), and anything
   else is refused with a message naming the owner;
 - files holding secrets are created new with mode 0600 and O_NOFOLLOW (`write_secret`);
-- handing a tree to the stack's user never follows symlinks (`give_to`).
+- handing a tree to the stack's user never follows symlinks (`give_to`);
+- lock files in a cache are opened without following symlinks or truncating, and waited for
+  within a deadline that names the holder (`file_lock`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import pwd
 import stat
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import StackError
+from .. import console
+from ..errors import StackError, WaitTimeout
 
 
 def _owner_name(uid: int) -> str:
@@ -106,3 +113,35 @@ def give_to(path: Path, user: str) -> None:
     for root, dirs, files in os.walk(path, followlinks=False):
         for name in dirs + files:
             os.chown(os.path.join(root, name), pw.pw_uid, pw.pw_gid, follow_symlinks=False)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, what: str, timeout: float) -> Iterator[None]:
+    """An exclusive lock on `path` (created 0600, never through a symlink, never truncated), waited for
+    at most `timeout` seconds; the holder's pid is written into it so a wait can name it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        t0 = time.monotonic()
+        reported = None
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                now = time.monotonic()
+                if now - t0 >= timeout:
+                    raise WaitTimeout(
+                        f"gave up waiting for the {what} ({path}) after {timeout:g}s: held by pid {holder}",
+                        "another process is installing or building the same thing; if that process is gone or stuck, "
+                        "stop it and retry",
+                    ) from None
+                if reported is None or now - reported >= 20:
+                    reported = now
+                    console.info(f"waiting for the {what} held by pid {holder} ({now - t0:.0f}s of {timeout:g}s)")
+                time.sleep(0.5)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
