@@ -31,17 +31,25 @@ def prepare_native(session: nox.Session) -> None:
     session.run("python", "-m", "trm_directus", "extensions", "build")
 
 
-def tests_impl(session: nox.Session, *paths: str, directus: bool = False) -> None:
+def tests_impl(session: nox.Session, *defaults: str, directus: bool = False) -> None:
     install(session)
     if directus:
         prepare_native(session)
-    session.run("pytest", *(session.posargs or paths))
+    session.run("pytest", *(session.posargs or defaults))
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit and integration tests (real PostgreSQL, Redis and Directus started by the fixtures)."""
-    tests_impl(session, "tests", directus=True)
+    if not session.posargs:
+        session.log("deselecting tests marked slow (four concurrent Directus boots, minutes): `nox -s reliability` runs them")
+    tests_impl(session, "tests", "-m", "not slow", directus=True)
+
+
+@nox.session(default=False)
+def reliability(session: nox.Session) -> None:
+    """The fault-injection suite (tests/reliability), slow tests included; prints fault → outcome → data lost."""
+    tests_impl(session, "tests/reliability", directus=True)
 
 
 @nox.session

@@ -21,10 +21,16 @@ def opt(flag: str, value: object) -> list[str]:
     return [flag, str(value)] if value not in (None, "", False) else []
 
 
-@task(help={"backend": "native, compose or auto (default: compose when a Docker engine answers)", "port": "Directus port"})
-def up(c, backend="auto", port=None):
+@task(
+    help={
+        "backend": "native, compose or auto (default: compose when a Docker engine answers)",
+        "port": "Directus port",
+        "reset": "delete the stack's database first and start afresh",
+    }
+)
+def up(c, backend="auto", port=None, reset=False):
     """Boot the local dev stack (Postgres+PostGIS, Redis, Directus) and print URL and credentials."""
-    cli(c, "stack", "up", "--backend", backend, *opt("--port", port))
+    cli(c, "stack", "up", "--backend", backend, *opt("--port", port), *(["--reset"] if reset else []))
 
 
 @task(help={"purge": "also delete the stack's database and state"})

@@ -5,9 +5,11 @@
 # so Directus never starts on a half-built database:
 #   1/5 db-init pre-schema   2/5 bootstrap   3/5 guarded schema apply   4/5 db-init post-schema
 #   5/5 start
-# Every command is overridable through the environment (TRM_CMD_*), which is how native stacks
-# point the steps at their own Python, Node and paths. No logic lives here: each step is a call
-# into `python -m trm_directus` or Directus's own CLI.
+# Steps 1-4 run inside `python -m trm_directus boot-steps`, which holds one database lock for all
+# four (containers starting together build the database once; the others wait, then find each
+# step done) and prints the step markers. Every command is overridable through the environment
+# (TRM_CMD_*), which is how native stacks point the steps at their own Python, Node and paths.
+# No logic lives here: each step is a call into `python -m trm_directus` or Directus's own CLI.
 set -euo pipefail
 
 : "${TRM_PYTHON:=python3}"
@@ -22,29 +24,13 @@ export TRM_DIRECTUS_CLI SNAPSHOT_PATH
 : "${TRM_CMD_SCHEMA_APPLY:=${TRM_PYTHON} -m trm_directus schema-apply --boot}"
 : "${TRM_CMD_MIGRATE_POST:=${TRM_PYTHON} -m trm_directus migrate --phase post --dir ${TRM_DB_INIT_DIR}}"
 : "${TRM_CMD_START:=pm2-runtime start ecosystem.config.cjs}"
+: "${TRM_CMD_BOOT_STEPS:=${TRM_PYTHON} -m trm_directus boot-steps}"
+export TRM_CMD_MIGRATE_PRE TRM_CMD_BOOTSTRAP TRM_CMD_SCHEMA_APPLY TRM_CMD_MIGRATE_POST
 
 now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
 boot_started=$(now_ms)
 
 log() { printf '[entrypoint] %s\n' "$*"; }
-
-# run_step N NAME COMMAND: announce, run, time; on failure name the step and stop the boot.
-run_step() {
-  local n=$1 name=$2 cmd=$3 started rc
-  log "${n}/5 ${name}"
-  started=$(now_ms)
-  # A subshell, so that a command that exits (or fails under set -e) cannot skip the report below.
-  set +e
-  (eval "${cmd}")
-  rc=$?
-  set -e
-  local took=$(( $(now_ms) - started ))
-  if [ "${rc}" -ne 0 ]; then
-    log "FAILED at step ${n}/5 (${name}) with exit code ${rc} after ${took}ms; Directus was not started"
-    exit "${rc}"
-  fi
-  log "${n}/5 ${name} done in ${took}ms"
-}
 
 log "preflight"
 if ! (eval "${TRM_CMD_PREFLIGHT}"); then
@@ -52,10 +38,15 @@ if ! (eval "${TRM_CMD_PREFLIGHT}"); then
   exit 1
 fi
 
-run_step 1 "db-init pre-schema" "${TRM_CMD_MIGRATE_PRE}"
-run_step 2 "bootstrap" "${TRM_CMD_BOOTSTRAP}"
-run_step 3 "schema apply" "${TRM_CMD_SCHEMA_APPLY}"
-run_step 4 "db-init post-schema" "${TRM_CMD_MIGRATE_POST}"
+# Steps 1-4 under the boot lock; boot-steps announces, times and names each step, and exits with
+# the failing step's exit code. A subshell, so that a failure cannot skip the exit below.
+set +e
+(eval "${TRM_CMD_BOOT_STEPS}")
+rc=$?
+set -e
+if [ "${rc}" -ne 0 ]; then
+  exit "${rc}"
+fi
 
 log "5/5 start (boot steps took $(( $(now_ms) - boot_started ))ms)"
 eval "exec ${TRM_CMD_START}"

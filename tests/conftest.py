@@ -1,4 +1,8 @@
-"""Shared fixtures: a real PostgreSQL cluster for the session, a fresh database per test."""
+"""Shared fixtures: a real PostgreSQL cluster for the session, a fresh database per test.
+
+SIGTERM (a cancelled CI job) is turned into an interrupt, so pytest tears the fixtures down and
+no PostgreSQL, Redis or Directus outlives the run (trm_directus.signals).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,12 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DB_INIT = REPO / "db-init"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from trm_directus import signals
+
+    signals.install()
 
 
 @pytest.fixture(scope="session")
@@ -88,3 +98,18 @@ def execute(dsn: str, sql: str, params: tuple = ()) -> int:
     """Run a statement that returns no rows; the affected row count."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         return conn.execute(sql, params or None).rowcount
+
+
+def db_env(dsn: str) -> dict[str, str]:
+    """The DB_* variables (what Directus and the boot steps read) for a DSN."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    parts = conninfo_to_dict(dsn)
+    return {
+        "DB_CLIENT": "pg",
+        "DB_HOST": str(parts.get("host", "127.0.0.1")),
+        "DB_PORT": str(parts.get("port", 5432)),
+        "DB_DATABASE": str(parts["dbname"]),
+        "DB_USER": str(parts["user"]),
+        "DB_PASSWORD": str(parts.get("password", "")),
+    }

@@ -7,7 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from . import __version__, signals
 from .errors import EXIT_ERROR, TrmError
 
 # Registry of commands, in the order `--help` lists them: each module has register() and run().
@@ -27,6 +27,7 @@ COMMANDS = (
     "course-export",
     "pins",
     "preflight",
+    "boot-steps",
     "bootstrap",
     "schema-apply",
     "bench",
@@ -51,11 +52,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(argv[0] if argv else None).parse_args(argv)
+    signals.install()  # SIGTERM (CI cancels) cleans up like Ctrl-C: stacks stop, seeds undo
     try:
         return int(args._run(args) or 0)
     except TrmError as exc:
         print(f"FAILED: {exc.render()}", file=sys.stderr, flush=True)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("FAILED: interrupted", file=sys.stderr, flush=True)
+    except KeyboardInterrupt as exc:
+        print(f"FAILED: interrupted by {signals.name_of(exc)}", file=sys.stderr, flush=True)
         return EXIT_ERROR

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,10 +11,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 
-from . import console
+from . import console, deadlines
 from .errors import ConfigError, DatabaseUnavailable
 
-DEFAULT_TIMEOUT_SECONDS = 60.0
+DEFAULT_TIMEOUT_SECONDS = deadlines.DATABASE.default
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,14 @@ def resolve_dsn(dsn: str | None, env: Mapping[str, str] | None = None) -> str:
     return dsn or DbSettings.from_env(env).dsn
 
 
-def wait_for(dsn: str, timeout: float = DEFAULT_TIMEOUT_SECONDS, *, quiet: bool = False) -> psycopg.Connection:
+def application_name(role: str) -> str:
+    """How our sessions introduce themselves, so that a wait can name who holds a lock (max 63 bytes)."""
+    return f"{role} host={socket.gethostname()} pid={os.getpid()}"[:63]
+
+
+def wait_for(
+    dsn: str, timeout: float = DEFAULT_TIMEOUT_SECONDS, *, quiet: bool = False, role: str = "trm-directus"
+) -> psycopg.Connection:
     """Connect, retrying until the server answers or `timeout` seconds have passed."""
     t0 = time.monotonic()
     last_report = t0
@@ -73,7 +81,7 @@ def wait_for(dsn: str, timeout: float = DEFAULT_TIMEOUT_SECONDS, *, quiet: bool 
     while True:
         attempt += 1
         try:
-            conn = psycopg.connect(dsn, connect_timeout=5, autocommit=True)
+            conn = psycopg.connect(dsn, connect_timeout=5, autocommit=True, application_name=application_name(role))
             if attempt > 1 and not quiet:
                 console.info(f"database answered after {console.fmt_seconds(time.monotonic() - t0)}")
             return conn
@@ -94,12 +102,4 @@ def wait_for(dsn: str, timeout: float = DEFAULT_TIMEOUT_SECONDS, *, quiet: bool 
 
 
 def timeout_from_env(env: Mapping[str, str] | None = None) -> float:
-    env = os.environ if env is None else env
-    raw = env.get("DB_INIT_TIMEOUT_SECONDS", str(DEFAULT_TIMEOUT_SECONDS))
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"DB_INIT_TIMEOUT_SECONDS={raw!r} is not a number", "set it to a number of seconds, e.g. 60") from None
-    if value <= 0:
-        raise ConfigError(f"DB_INIT_TIMEOUT_SECONDS={raw!r} must be positive", "set it to e.g. 60")
-    return value
+    return deadlines.DATABASE.seconds(env)

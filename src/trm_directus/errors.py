@@ -118,3 +118,7 @@ class SeedError(TrmError):
 
 class CourseError(TrmError):
     """A course file (OpenRally GPX) is invalid, or its import/export failed; nothing was written."""
+
+
+class WaitTimeout(TrmError):
+    """A wait ran past its deadline (deadlines.py): names what it waited for and who held it."""

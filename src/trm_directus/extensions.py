@@ -7,7 +7,6 @@ lockfile, so an unchanged extension is built once. A stack gets a copy of packag
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from . import console
 from .errors import StackError
+from .stacks import private
 from .stacks.node import Node, cache_root, find_node
 
 SOURCES = ("package.json", "package-lock.json", "tsconfig.json", "src")
@@ -42,8 +42,8 @@ def build(ext: Path, node: Node | None = None) -> Path:
     if (target / ".complete").exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / ".build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    # Another process may be building it: wait as long as its two npm commands may take (900 s each).
+    with private.file_lock(target.parent / ".build.lock", "extension build lock", 2 * 900 + 60):
         if (target / ".complete").exists():
             return target
         staging = target.with_name(target.name + ".partial")

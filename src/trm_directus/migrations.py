@@ -10,6 +10,12 @@ shows up as a "ghost" collection (lessons.md "Snapshots").
 Concurrency: every writing command holds the session-level advisory lock ADVISORY_LOCK_ID for its
 whole run and releases it in `finally`, so several containers booting at once apply each file
 exactly once.
+
+Deadlines (deadlines.py): waiting for that lock ends after DB_INIT_LOCK_TIMEOUT_SECONDS naming the
+holder; each statement runs with lock_timeout (DB_INIT_TABLE_LOCK_TIMEOUT_SECONDS; the failure
+names whose lock it waited for) and statement_timeout (DB_INIT_STATEMENT_TIMEOUT_SECONDS); and
+client_connection_check_interval makes the server notice within seconds that a runner was killed
+mid-statement, roll its file back and free the lock.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from pathlib import Path
 
 import psycopg
 
-from . import __version__, console, sqlsplit
+from . import __version__, console, deadlines, locks, sqlsplit
 from .db import mask_dsn, wait_for
 from .errors import (
     ChecksumMismatch,
@@ -46,6 +52,10 @@ LEDGER = f"{LEDGER_SCHEMA}.ledger"
 # Fixed and documented (README "db-init"): the ASCII bytes of "TRM_DBI0" as a signed 64-bit key.
 ADVISORY_LOCK_ID = int.from_bytes(b"TRM_DBI0", "big", signed=True)
 TIMESCALEDB_SETTING = "TRM_TIMESCALEDB"
+# How often a busy backend checks that its client is still there (PostgreSQL 14+, Linux).
+CLIENT_CHECK_INTERVAL = "2s"
+LOCK_NOT_AVAILABLE = "55P03"
+QUERY_CANCELED = "57014"
 
 LEDGER_DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA};
@@ -295,7 +305,18 @@ class Runner:
         self.env = dict(os.environ) if env is None else env
 
     def _connect(self) -> psycopg.Connection:
-        return wait_for(self.dsn, self.timeout)
+        return wait_for(self.dsn, self.timeout, role="trm-db-init")
+
+    def _limit(self, conn: psycopg.Connection) -> None:
+        """Deadlines for every statement of this session (see the module docstring)."""
+        lock_s = deadlines.TABLE_LOCK.seconds(self.env)
+        statement_s = deadlines.STATEMENT.seconds(self.env)
+        conn.execute("SELECT set_config('lock_timeout', %s, false)", (f"{round(lock_s * 1000)}ms",))
+        conn.execute("SELECT set_config('statement_timeout', %s, false)", (f"{round(statement_s * 1000)}ms",))
+        conn.execute("SELECT set_config('client_connection_check_interval', %s, false)", (CLIENT_CHECK_INTERVAL,))
+
+    def _lock(self, conn: psycopg.Connection) -> locks.AdvisoryLock:
+        return advisory_lock(conn, deadlines.DB_INIT_LOCK.seconds(self.env))
 
     # read-only ------------------------------------------------------------------------------------
 
@@ -321,7 +342,8 @@ class Runner:
                 result.skipped = sum(1 for f in files if selected(f)) - len(result.would_run)
                 return result
             conn.execute("SELECT set_config('trm.timescaledb', %s, false)", (mode,))
-            with advisory_lock(conn):
+            self._limit(conn)
+            with self._lock(conn):
                 conn.execute(LEDGER_DDL)
                 p = plan(conn, files)
                 validate(p)
@@ -346,8 +368,9 @@ class Runner:
 
         conn.add_notice_handler(on_notice)
         t0 = time.monotonic()
+        watch = locks.BlockerWatch(self.dsn, conn.info.backend_pid, f"{f.phase}/{f.name}")
         try:
-            with conn.transaction():
+            with watch, conn.transaction():
                 for stmt in f.statements:
                     current[:] = [stmt]
                     conn.execute(stmt.sql)
@@ -358,7 +381,7 @@ class Runner:
                     (f.name, f.phase, f.number, f.checksum, round(duration * 1000), socket.gethostname(), __version__),
                 )
         except psycopg.Error as exc:
-            raise _failure(f, current[0] if current else None, exc) from None
+            raise _failure(f, current[0] if current else None, exc, watch.last, self.env) from None
         finally:
             conn.remove_notice_handler(on_notice)
         console.info(f"ok applied {f.phase}/{f.name} in {console.fmt_seconds(duration)}")
@@ -368,55 +391,41 @@ class Runner:
         """Record the on-disk checksum of changed applied files (all changed ones, or those named)."""
         wanted = set(names)
         files = discover(self.root)
-        with self._connect() as conn, advisory_lock(conn):
-            p = plan(conn, files)
-            changed = {f.name: (f, row) for f, row in p.changed}
-            unknown = wanted - changed.keys()
-            if unknown:
-                states = {f.name: p.state_of(f) for f in files}
-                detail = ", ".join(f"{n} ({states.get(n, 'not a db-init file')})" for n in sorted(unknown))
-                raise ConfigError(f"nothing to repair for: {detail}", "repair only files whose state is 'changed' (see `status`)")
-            targets = [changed[n] for n in sorted(wanted)] if wanted else list(changed.values())
-            with conn.transaction():
-                for f, _row in targets:
-                    conn.execute(
-                        f"UPDATE {LEDGER} SET previous_checksum = checksum, checksum = %s, repaired_at = now()"
-                        " WHERE file_name = %s",
-                        (f.checksum, f.name),
+        with self._connect() as conn:
+            self._limit(conn)
+            with self._lock(conn):
+                p = plan(conn, files)
+                changed = {f.name: (f, row) for f, row in p.changed}
+                unknown = wanted - changed.keys()
+                if unknown:
+                    states = {f.name: p.state_of(f) for f in files}
+                    detail = ", ".join(f"{n} ({states.get(n, 'not a db-init file')})" for n in sorted(unknown))
+                    raise ConfigError(
+                        f"nothing to repair for: {detail}", "repair only files whose state is 'changed' (see `status`)"
                     )
-            return [(f.name, row.checksum, f.checksum) for f, row in targets]
+                targets = [changed[n] for n in sorted(wanted)] if wanted else list(changed.values())
+                with conn.transaction():
+                    for f, _row in targets:
+                        conn.execute(
+                            f"UPDATE {LEDGER} SET previous_checksum = checksum, checksum = %s, repaired_at = now()"
+                            " WHERE file_name = %s",
+                            (f.checksum, f.name),
+                        )
+                return [(f.name, row.checksum, f.checksum) for f, row in targets]
 
 
-class advisory_lock:
-    """Session-level advisory lock ADVISORY_LOCK_ID; waits with progress, released in __exit__."""
-
-    def __init__(self, conn: psycopg.Connection, report_every: float = 5.0) -> None:
-        self.conn = conn
-        self.report_every = report_every
-
-    def __enter__(self) -> advisory_lock:
-        t0 = time.monotonic()
-        reported: float | None = None
-        while not self.conn.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_ID,)).fetchone()[0]:
-            now = time.monotonic()
-            if reported is None or now - reported >= self.report_every:
-                reported = now
-                holder = self.conn.execute(
-                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                    " AND ((classid::bigint << 32) | objid::bigint) = %s",
-                    (ADVISORY_LOCK_ID,),
-                ).fetchone()
-                pid = holder[0] if holder else "?"
-                console.info(f"waiting for the db-init lock {ADVISORY_LOCK_ID} (held by backend pid {pid}, {now - t0:.0f}s)")
-            time.sleep(0.2)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if not self.conn.closed:
-            self.conn.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_ID,))
+def advisory_lock(conn: psycopg.Connection, timeout: float | None = None) -> locks.AdvisoryLock:
+    """The db-init lock ADVISORY_LOCK_ID on `conn`, waited for at most DB_INIT_LOCK_TIMEOUT_SECONDS."""
+    return locks.AdvisoryLock(conn, ADVISORY_LOCK_ID, "db-init lock", deadlines.DB_INIT_LOCK, timeout=timeout)
 
 
-def _failure(f: MigrationFile, stmt: sqlsplit.Statement | None, exc: psycopg.Error) -> MigrationFailed:
+def _failure(
+    f: MigrationFile,
+    stmt: sqlsplit.Statement | None,
+    exc: psycopg.Error,
+    blocked_by: list[locks.Session] | None = None,
+    env: dict[str, str] | None = None,
+) -> MigrationFailed:
     diag = exc.diag
     message = diag.message_primary or str(exc).strip()
     pg_error = f"{diag.sqlstate or ''} {message}".strip()
@@ -436,17 +445,26 @@ def _failure(f: MigrationFile, stmt: sqlsplit.Statement | None, exc: psycopg.Err
         extra.append(f"hint: {diag.message_hint}")
     if diag.context:
         extra.append(f"context: {diag.context.strip()}")
+    hint = (
+        f"fix the cause shown above (or the SQL in {f.path}) and run migrate again; "
+        "nothing of this file was applied (its transaction was rolled back)"
+    )
+    if diag.sqlstate == LOCK_NOT_AVAILABLE:
+        setting = deadlines.TABLE_LOCK.setting
+        waited = deadlines.TABLE_LOCK.seconds(env)
+        pg_error += f" after {waited:g}s ({setting}); the lock is held by {locks.describe(blocked_by or [])}"
+        hint = (
+            f"nothing of this file was applied; let that session finish (or end it: SELECT pg_terminate_backend(pid)) "
+            f"and boot again; raise {setting} if waiting longer is right"
+        )
+    elif diag.sqlstate == QUERY_CANCELED and "statement timeout" in message:
+        setting = deadlines.STATEMENT.setting
+        pg_error += f" after {deadlines.STATEMENT.seconds(env):g}s ({setting})"
+        hint = f"nothing of this file was applied; make the statement faster, or raise {setting} for this run"
     if stmt is not None:
         excerpt = "\n".join(f"  {stmt.line + i:>4} | {ln}" for i, ln in enumerate(stmt.sql.splitlines()[:8]))
         extra.append(f"statement starting at line {stmt.line}:\n{excerpt}")
-    return MigrationFailed(
-        str(f.path),
-        line,
-        pg_error,
-        f"fix the cause shown above (or the SQL in {f.path}) and run migrate again; "
-        "nothing of this file was applied (its transaction was rolled back)",
-        details="\n".join(extra),
-    )
+    return MigrationFailed(str(f.path), line, pg_error, hint, details="\n".join(extra))
 
 
 _PLPGSQL_LINE = re.compile(r"PL/pgSQL function inline_code_block line (\d+)")

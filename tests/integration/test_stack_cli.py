@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 import urllib.request
 
 import pytest
 
 from tests.conftest import run_cli
 from trm_directus.stacks import proc
+from trm_directus.stacks.native import NativeStack
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]
 
@@ -42,6 +44,20 @@ def test_up_status_down_purge(tmp_path):
         restarted = run_cli("stack", "up", "--port", str(port), env=env, timeout=600)
         assert restarted.returncode == 0, restarted.stderr[-3000:]
         assert "bootstrap has nothing to do, skipped" in (tmp_path / "stack" / "logs" / "directus.log").read_text()
+
+        # the data directory vanishes (e.g. it was under /tmp and the machine rebooted): refused, not re-created
+        assert run_cli("stack", "down", env=env).returncode == 0
+        data = NativeStack(tmp_path / "stack", persistent=True).postgres.data_dir
+        shutil.rmtree(data)
+        vanished = run_cli("stack", "up", "--port", str(port), env=env, timeout=600)
+        assert vanished.returncode == 1, vanished.stdout + vanished.stderr[-3000:]
+        assert "FAILED: the stack's database is gone" in vanished.stderr and "stack up --reset" in vanished.stderr
+        assert not data.exists() and not proc.port_open(port)
+        reset = run_cli("stack", "up", "--reset", "--port", str(port), env=env, timeout=600)
+        assert reset.returncode == 0, reset.stderr[-3000:]
+        assert (data / "PG_VERSION").exists()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/server/health", timeout=5) as resp:
+            assert json.loads(resp.read()) == {"status": "ok"}
     finally:
         purge = run_cli("stack", "down", "--purge", env=env)
     assert purge.returncode == 0 and "purged" in purge.stdout

@@ -4,16 +4,32 @@ A test declares the fault it injects with `@pytest.mark.fault("database down at 
 what happened through the `fault_report` fixture (`fault_report.outcome = "boot fails in 12 s,
 step 1/5 named"`, `fault_report.data_lost = "none"`). The table is printed at the end of the run
 (`nox -s reliability`, or any pytest run that includes these tests); a test that failed shows as
-FAILED whatever it reported.
+FAILED whatever it reported, a deselected or skipped one does not appear (skips say why in the
+short summary).
+
+Tests marked `slow` boot several Directus processes (minutes): `nox -s tests` deselects them
+(and says so), `nox -s reliability` runs them.
 """
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import pytest
 
 _ROWS: list[dict[str, str]] = []
+WIDTHS = {"fault": 26, "status": 6, "outcome": 56, "data_lost": 28}  # 129 columns in all
+HEADERS = {"fault": "fault", "status": "result", "outcome": "outcome", "data_lost": "data lost"}
+
+
+@pytest.fixture(scope="module")
+def stack():
+    """A native stack booted from the committed artifacts, private to the test module."""
+    from trm_directus.stacks.native import NativeStack
+
+    with NativeStack() as s:
+        yield s
 
 
 @dataclass
@@ -39,10 +55,27 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     for row in _ROWS:
-        if row["test"] == item.nodeid and (rep.when == "call" or rep.failed):
-            row["status"] = (
-                "passed" if rep.passed and row.get("status") != "FAILED" else ("FAILED" if rep.failed else row["status"])
-            )
+        if row["test"] != item.nodeid:
+            continue
+        if rep.failed:
+            row["status"] = "FAILED"
+        elif rep.when == "call" and rep.passed and row["status"] != "FAILED":
+            row["status"] = "passed"
+        elif rep.skipped and row["status"] == "not run":
+            row["status"] = "skipped"
+
+
+def render(rows: list[dict[str, str]]) -> list[str]:
+    """A plain-text table whose cells wrap at fixed widths (it must stay readable in a CI log)."""
+    cols = list(WIDTHS)
+    rule = "+" + "+".join("-" * (WIDTHS[c] + 2) for c in cols) + "+"
+    lines = [rule, "| " + " | ".join(HEADERS[c].ljust(WIDTHS[c]) for c in cols) + " |", rule.replace("-", "=")]
+    for row in rows:
+        cells = {c: textwrap.wrap(str(row.get(c, "")), WIDTHS[c]) or [""] for c in cols}
+        for i in range(max(len(v) for v in cells.values())):
+            lines.append("| " + " | ".join((cells[c][i] if i < len(cells[c]) else "").ljust(WIDTHS[c]) for c in cols) + " |")
+        lines.append(rule)
+    return lines
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -50,6 +83,12 @@ def pytest_terminal_summary(terminalreporter):
         return
     tr = terminalreporter
     tr.section("fault-injection table: fault → outcome → data lost")
-    width = max(len(r["fault"]) for r in _ROWS)
-    for r in _ROWS:
-        tr.write_line(f"{r['fault']:<{width}}  [{r['status']}]  {r.get('outcome', '')}  | data lost: {r.get('data_lost', '?')}")
+    for line in render(_ROWS):
+        tr.write_line(line)
+    passed = [r for r in _ROWS if r["status"] == "passed"]
+    failed = [r for r in _ROWS if r["status"] == "FAILED"]
+    lost = [r["fault"] for r in passed if r.get("data_lost", "").split(" ")[0] != "none"]
+    verdict = ", ".join(lost) if lost else "none"
+    if failed:
+        verdict += f" in the passed ones; unknown for the {len(failed)} that failed"
+    tr.write_line(f"{len(_ROWS)} fault(s): {len(passed)} passed, {len(failed)} failed; data lost: {verdict}")

@@ -25,6 +25,11 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         default=int(os.environ.get("TRM_DIRECTUS_PORT", "8055")),
         help="Directus port (default 8055 or TRM_DIRECTUS_PORT)",
     )
+    up.add_argument(
+        "--reset",
+        action="store_true",
+        help="delete the dev stack's database and state first, then start afresh (also when its data directory vanished)",
+    )
     down = verbs.add_parser("down", help="stop the dev stack; --purge also deletes its database")
     down.add_argument("--purge", action="store_true")
     verbs.add_parser("status", help="processes, health and URLs of the dev stack")
@@ -62,12 +67,16 @@ def describe(stack) -> None:
     console.out(f"  login      {info.admin_email} / {info.admin_password}")
     console.out(f"  token      {info.admin_token}")
     console.out(f"  database   {mask_dsn(info.dsn)}   (invoke psql)")
-    console.out(f"  redis      {info.redis_url}")
+    console.out(f"  redis      {mask_dsn(info.redis_url)}")
     console.out(f"  state      {info.state_dir}   (invoke down [--purge])")
 
 
 def up(args: argparse.Namespace) -> int:
     stack = select.dev_stack()
+    if stack is not None and args.reset:
+        with console.step(f"--reset: deleting the dev stack in {stack.info.state_dir} (database included)"):
+            stack.stop(purge=True)
+        stack = None
     if stack is not None and all(stack.running().values()):
         console.info("the dev stack is already running")
         describe(stack)

