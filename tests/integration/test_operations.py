@@ -160,12 +160,13 @@ def test_discipline_rules_refuse_roles_and_vehicles_with_the_rule(stack, api, g)
         code="INVALID_PAYLOAD",
     )
     assert "crew role hiker is not allowed in a rally event" in err.what
-    err = refused(lambda: g.entry(rally, race_number=302), code="INVALID_PAYLOAD")
+    err = refused(lambda: g.entry(rally, {"id": entry["class_id"]}, race_number=302), code="INVALID_PAYLOAD")
     assert "a rally entry needs a vehicle" in err.what
     run = g.event(discipline="trail-run")
-    err = refused(lambda: g.entry(run, vehicle_id=g.vehicle()["id"]), code="INVALID_PAYLOAD")
+    run_class = g.klass(run)
+    err = refused(lambda: g.entry(run, run_class, vehicle_id=g.vehicle()["id"]), code="INVALID_PAYLOAD")
     assert "a trail-run entry has no vehicle" in err.what
-    runner_entry = g.entry(run, race_number=7)
+    runner_entry = g.entry(run, run_class, race_number=7)
     api.post("/items/entry_crew", {"entry_id": runner_entry["id"], "user_id": g.user()["id"], "role": "runner"})
     # Update: a vehicle added later, a role changed later.
     err = refused(
@@ -223,7 +224,7 @@ def test_copy_crew_copies_crew_and_devices_all_or_nothing(stack, api, g):
         [{"entry_id": old["id"], "device_id": chassis}, {"entry_id": old["id"], "device_id": panic, "assigned_user_id": pilot}],
     )
     new = g.entry(this_year, vehicle_id=g.vehicle()["id"])
-    other = g.entry(this_year, race_number=305, vehicle_id=g.vehicle()["id"])
+    other = g.entry(this_year, {"id": new["class_id"]}, race_number=305, vehicle_id=g.vehicle()["id"])
     api.post("/items/entry_devices", {"entry_id": other["id"], "device_id": panic})  # panic button already used this year
 
     err = refused(
