@@ -60,7 +60,7 @@ def unit(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format check), yamllint, shellcheck, hadolint, workflow schema, version pins."""
+    """ruff (lint + format check), yamllint, shellcheck, hadolint, workflow schema, version pins, extensions (tsc + vitest)."""
     install(session)
     session.run("ruff", "check", *LINT_PATHS)
     session.run("ruff", "format", "--check", *LINT_PATHS)
@@ -70,6 +70,7 @@ def lint(session: nox.Session) -> None:
     workflows = sorted(str(p) for p in Path(WORKFLOWS).glob("*.y*ml"))
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
     session.run("python", "-m", "trm_directus", "pins")
+    session.run("python", "-m", "trm_directus", "extensions", "check")
 
 
 @nox.session(default=False)

@@ -46,6 +46,8 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "positions_insert_plain_cpu_us_per_row": (None, "server CPU µs per row written, plain table"),
     "positions_chunks": (None, "chunks of the hypertable after the benchmark"),
     "positions_load_average": (None, "1-minute load average of the machine while inserting"),
+    "faulty_10k_s": (1.0, "flag a window of 10,000 positions: POST until the message is on the stream"),
+    "faulty_10k_sql_s": (None, "baseline: the same UPDATE of 10,000 rows in plain SQL"),
 }
 
 
@@ -218,6 +220,48 @@ def bench_timescale(repeat: int = 3) -> dict[str, float]:
     return bench_positions(repeat)
 
 
+FLAG_SQL = "UPDATE positions SET faulty = %s WHERE device_id = %s AND ts >= %s AND ts < %s AND faulty IS DISTINCT FROM %s"
+
+
+def bench_faulty(repeat: int = 3) -> dict[str, float]:
+    from datetime import UTC, datetime, timedelta
+
+    import psycopg
+
+    from .directus_api import Directus
+    from .recompute import insert_positions, read_stream
+
+    start = datetime(2026, 6, 8, 6, 0, tzinfo=UTC)
+    window = {"from": start.isoformat(), "to": (start + timedelta(seconds=10_000)).isoformat()}
+    with NativeStack() as stack:
+        api = Directus(stack.url, stack.info.admin_token)
+        imei = "356307042441013"
+        api.post("/items/devices", {"imei": imei, "model": "Teltonika FMB920"})
+        insert_positions(stack.info.dsn, imei, start - timedelta(hours=1), 10_000 + 7_200)  # the window and an hour each side
+        runs, sql_runs = [], []
+        for i in range(repeat * 2):  # alternate flag / clear so every run changes 10,000 rows
+            t0 = time.monotonic()
+            r = api.post("/trm/positions/faulty", {"imei": imei, **window, "faulty": i % 2 == 0, "reason": "bench"})
+            seen = [m for _, m in read_stream(stack.redis.url, r["stream_id"] or "-") if m["request_id"] == r["request_id"]]
+            runs.append(time.monotonic() - t0)
+            assert r["rows_changed"] == 10_000 and seen, r
+        with psycopg.connect(stack.info.dsn, autocommit=True) as conn:
+            for i in range(repeat * 2):
+                sql_runs.append(
+                    _timed(
+                        lambda i=i: conn.execute(
+                            FLAG_SQL,
+                            (i % 2 == 0, imei, window["from"], window["to"], i % 2 == 0),
+                        )
+                    )
+                )
+    return {
+        "faulty_10k_s": statistics.median(runs),
+        "faulty_10k_sql_s": statistics.median(sql_runs),
+        "faulty_10k_all": runs,
+    }
+
+
 BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "install-cold": bench_install_cold,
     "boot": bench_boot,
@@ -226,6 +270,7 @@ BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "seed": bench_seed,
     "course-import": bench_course_import,
     "timescale": bench_timescale,
+    "faulty": bench_faulty,
 }
 
 
@@ -263,4 +308,4 @@ def report(results: dict[str, object]) -> None:
         console.out(f"{key:<{width}} {value:>9.2f}  {target_text:>8}  {verdict:<7}  {what}")
     for key, value in results.items():
         if key.endswith("_all"):
-            console.out(f"  {key}: {', '.join(f'{v:.1f}' for v in value)}")  # type: ignore[union-attr]
+            console.out(f"  {key}: {', '.join(f'{v:.2f}' for v in value)}")  # type: ignore[union-attr]

@@ -1,8 +1,10 @@
-"""Build the Directus extensions in extensions/<name>/ (TypeScript, extensions SDK) for native stacks.
+"""Build and check the Directus extensions in extensions/<name>/ (TypeScript, extensions SDK) for native stacks.
 
 Each extension is built the way the image builds it (`npm ci && npm run build`, which type-checks
 with tsc and bundles with the SDK), in a cache directory keyed by the hash of its sources and
 lockfile, so an unchanged extension is built once. A stack gets a copy of package.json + dist/.
+`check` type-checks an extension and runs its unit tests (vitest, `npm test`) where it has them,
+in a work directory whose node_modules is reused while the lockfile is unchanged.
 """
 
 from __future__ import annotations
@@ -87,3 +89,49 @@ def install_all(root: Path, dest: Path) -> list[str]:
         shutil.copytree(built / "dist", out / "dist", dirs_exist_ok=True)
         names.append(ext.name)
     return names
+
+
+CHECK_SOURCES = (*SOURCES, "test")
+
+
+def _npm(node: Node, ext: Path, cwd: Path, *args: str) -> None:
+    result = subprocess.run(
+        [str(node.node), str(node.npm_cli), *args], cwd=cwd, env=node.env(), capture_output=True, text=True, timeout=900
+    )
+    if result.returncode != 0:
+        raise StackError(
+            f"extension {ext.name}: `npm {' '.join(args[:2])}` failed (exit {result.returncode})",
+            f"fix {ext}/src or {ext}/test and try again",
+            step=f"extension {ext.name}",
+            log_tail="\n".join((result.stdout + result.stderr).splitlines()[-40:]),
+        )
+    console.info("\n".join(line for line in result.stdout.splitlines()[-6:] if line.strip()))
+
+
+def check(ext: Path, node: Node | None = None) -> bool:
+    """Type-check `ext` and run its unit tests; False when it has no `test` script (type-check only)."""
+    import json
+
+    node = node or find_node()
+    scripts = json.loads((ext / "package.json").read_text()).get("scripts", {})
+    lock = hashlib.sha256((ext / "package-lock.json").read_bytes()).hexdigest()[:12]
+    work = cache_root() / "extensions-check" / f"{ext.name}-{lock}"
+    work.mkdir(parents=True, exist_ok=True)
+    with private.file_lock(work.parent / f"{ext.name}.lock", f"extension check lock of {ext.name}", 2 * 900 + 60):
+        for name in CHECK_SOURCES:
+            dst, src = work / name, ext / name
+            shutil.rmtree(dst, ignore_errors=True) if dst.is_dir() else dst.unlink(missing_ok=True)
+            if src.is_dir():
+                shutil.copytree(src, dst)
+            elif src.exists():
+                shutil.copy2(src, dst)
+        if not (work / "node_modules" / ".package-lock.json").exists():
+            with console.step(f"npm ci for checking {ext.name}"):
+                _npm(node, ext, work, "ci", "--no-audit", "--no-fund", "--loglevel=warn")
+        with console.step(f"type-check {ext.name} (tsc --noEmit)"):
+            _npm(node, ext, work, "run", "typecheck")
+        if "test" not in scripts:
+            return False
+        with console.step(f"unit tests of {ext.name} (vitest)"):
+            _npm(node, ext, work, "test")
+    return True

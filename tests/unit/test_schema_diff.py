@@ -106,7 +106,7 @@ def test_absent_and_blank_snapshots_read_as_none(tmp_path):
 
 
 def test_owned_tables_come_from_pre_schema_db_init(repo):
-    assert snapshot.owned_tables(repo / "db-init") == {"positions"}
+    assert snapshot.owned_tables(repo / "db-init") == {"positions", "recompute_requests"}
 
 
 def test_ghost_collections_are_cut_out_of_the_text_and_the_rest_is_untouched():

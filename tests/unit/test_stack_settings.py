@@ -18,3 +18,13 @@ def test_stacks_keep_db_init_tables_out_of_directus_and_never_cache_schema():
     s = settings()
     assert "positions" in s["DB_EXCLUDE_TABLES"].split(",")
     assert s["CACHE_ENABLED"] == "false" and s["TELEMETRY"] == "false"
+
+
+def test_every_table_db_init_creates_is_excluded_from_directus():
+    from pathlib import Path
+
+    from trm_directus.schema.snapshot import owned_tables
+
+    owned = owned_tables(Path(__file__).resolve().parents[2] / "db-init")
+    assert {"positions", "recompute_requests"} <= owned
+    assert owned <= set(settings()["DB_EXCLUDE_TABLES"].split(","))

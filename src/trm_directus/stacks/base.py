@@ -97,7 +97,7 @@ class StackInfo:
         return cls(**json.loads(path.read_text()))
 
 
-DEFAULT_EXCLUDED_TABLES = "spatial_ref_sys,sysdiagrams,positions"
+DEFAULT_EXCLUDED_TABLES = "spatial_ref_sys,sysdiagrams,positions,recompute_requests"
 
 
 def directus_settings(

@@ -1,0 +1,83 @@
+/** POST /trm/entries/:id/copy-crew: copy crew and devices from a previous entry of the same person, all or nothing. */
+import { isDiscipline } from '../discipline/rules';
+import { Forbidden, InvalidPayload, NotFound } from '../shared/errors';
+import type { Caller, Db, Row } from '../shared/types';
+import { planCopy, type CopyPlan, type EntryState } from './plan';
+
+/** Who may copy a crew: administrators until the access issue adds the org roles (same shape as faulty/access.ts). */
+export const COPY_ROLES: readonly string[] = [];
+
+export function mayCopy(caller: Caller, orgRoles: readonly string[]): boolean {
+	return caller.admin || orgRoles.some((r) => COPY_ROLES.includes(r));
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function entryState(db: Db, id: string): Promise<EntryState | null> {
+	const e = (await db('entries').select('id', 'race_number', 'event_id', 'status', 'vehicle_id').where({ id }).first()) as Row | undefined;
+	if (!e) return null;
+	const crew = (await db('entry_crew').select('user_id', 'role').where({ entry_id: id }).orderBy('role')) as Row[];
+	const devices = (await db('entry_devices').select('device_id', 'assigned_user_id').where({ entry_id: id })) as Row[];
+	return {
+		id,
+		race_number: String(e['race_number']),
+		event_id: String(e['event_id']),
+		status: String(e['status']),
+		has_vehicle: e['vehicle_id'] !== null,
+		crew: crew.map((c) => ({ user_id: String(c['user_id']), role: String(c['role']) })),
+		devices: devices.map((d) => ({
+			device_id: String(d['device_id']),
+			assigned_user_id: d['assigned_user_id'] === null ? null : String(d['assigned_user_id']),
+		})),
+	};
+}
+
+async function busy(db: Db, table: 'entry_crew' | 'entry_devices', column: string, event: string, except: string): Promise<Map<string, string>> {
+	const rows = (await db(`${table} as x`)
+		.join('entries as e', 'e.id', 'x.entry_id')
+		.where('e.event_id', event)
+		.whereNot('e.id', except)
+		.select(`x.${column} as key`, 'e.race_number')) as Row[];
+	return new Map(rows.map((r) => [String(r['key']), String(r['race_number'])]));
+}
+
+export interface Inserter {
+	(collection: 'entry_crew' | 'entry_devices', rows: Row[], trx: Db): Promise<void>;
+}
+
+export interface CopyResponse {
+	entry_id: string;
+	from_entry_id: string;
+	crew: CopyPlan['crew'];
+	devices: CopyPlan['devices'];
+}
+
+export async function copyCrew(db: Db, caller: Caller, targetId: string, body: unknown, insert: Inserter): Promise<CopyResponse> {
+	const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+	const from = b['from_entry_id'];
+	const person = b['person_id'] ?? caller.user;
+	if (!UUID.test(targetId)) throw new InvalidPayload({ reason: 'the entry id in the path must be a UUID' });
+	if (typeof from !== 'string' || !UUID.test(from)) throw new InvalidPayload({ reason: 'from_entry_id (the previous entry) is required, a UUID' });
+	if (typeof person !== 'string' || !UUID.test(person)) throw new InvalidPayload({ reason: 'person_id must be a user UUID (default: you)' });
+	if (!mayCopy(caller, [])) throw new Forbidden({ reason: 'you may not copy crews' });
+	return db.transaction(async (trx) => {
+		const target = await entryState(trx, targetId);
+		const source = await entryState(trx, from);
+		if (!target) throw new NotFound({ reason: `no entry ${targetId}` });
+		if (!source) throw new NotFound({ reason: `no entry ${from} to copy from` });
+		const event = (await trx('events').select('discipline').where({ id: target.event_id }).first()) as Row | undefined;
+		const discipline = event && isDiscipline(event['discipline']) ? event['discipline'] : null;
+		const plan = planCopy({
+			source,
+			target,
+			targetDiscipline: discipline,
+			person,
+			busyUsers: await busy(trx, 'entry_crew', 'user_id', target.event_id, target.id),
+			busyDevices: await busy(trx, 'entry_devices', 'device_id', target.event_id, target.id),
+		});
+		if (Array.isArray(plan)) throw new InvalidPayload({ reason: `nothing copied: ${plan.join('; ')}` });
+		if (plan.crew.length > 0) await insert('entry_crew', plan.crew.map((c) => ({ entry_id: targetId, ...c })), trx);
+		if (plan.devices.length > 0) await insert('entry_devices', plan.devices.map((d) => ({ entry_id: targetId, ...d })), trx);
+		return { entry_id: targetId, from_entry_id: from, crew: plan.crew, devices: plan.devices };
+	});
+}

@@ -1,0 +1,113 @@
+/**
+ * A minimal Redis client (RESP2 over node:net) for the one thing the operations need: XADD to a
+ * stream, with a hard timeout so a Redis that is down never holds a request. One connection per
+ * call: flag requests are rare, and a short-lived connection needs no reconnect logic.
+ */
+import { connect } from 'node:net';
+
+export type Reply = string | number | null | Reply[] | Error;
+
+export function encodeCommand(args: readonly string[]): Buffer {
+	const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
+	for (const arg of args) {
+		const b = Buffer.from(arg, 'utf8');
+		parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
+	}
+	return Buffer.concat(parts);
+}
+
+/** One reply from `buf` at `offset`: [reply, next offset], or null when more bytes are needed. */
+export function parseReply(buf: Buffer, offset = 0): [Reply, number] | null {
+	const eol = buf.indexOf('\r\n', offset);
+	if (eol < 0) return null;
+	const type = String.fromCharCode(buf[offset] ?? 0);
+	const line = buf.toString('utf8', offset + 1, eol);
+	const next = eol + 2;
+	switch (type) {
+		case '+':
+			return [line, next];
+		case '-':
+			return [new Error(line), next];
+		case ':':
+			return [Number(line), next];
+		case '$': {
+			const len = Number(line);
+			if (len < 0) return [null, next];
+			if (buf.length < next + len + 2) return null;
+			return [buf.toString('utf8', next, next + len), next + len + 2];
+		}
+		case '*': {
+			const n = Number(line);
+			if (n < 0) return [null, next];
+			const items: Reply[] = [];
+			let at = next;
+			for (let i = 0; i < n; i++) {
+				const r = parseReply(buf, at);
+				if (!r) return null;
+				items.push(r[0]);
+				at = r[1];
+			}
+			return [items, at];
+		}
+		default:
+			throw new Error(`unexpected RESP reply type ${JSON.stringify(type)}`);
+	}
+}
+
+export interface RedisTarget {
+	host: string;
+	port: number;
+	password: string | null;
+	username: string | null;
+	db: number;
+}
+
+/** redis://[[user]:password@]host[:port][/db] */
+export function parseRedisUrl(url: string): RedisTarget {
+	const u = new URL(url);
+	if (u.protocol !== 'redis:') throw new Error(`only redis:// URLs are supported, not ${u.protocol}`);
+	const db = u.pathname && u.pathname !== '/' ? Number(u.pathname.slice(1)) : 0;
+	return {
+		host: u.hostname || '127.0.0.1',
+		port: u.port ? Number(u.port) : 6379,
+		username: u.username ? decodeURIComponent(u.username) : null,
+		password: u.password ? decodeURIComponent(u.password) : null,
+		db: Number.isInteger(db) ? db : 0,
+	};
+}
+
+/** Send the commands (AUTH/SELECT first when the URL asks) and return the last reply; rejects on a Redis error. */
+export function sendCommands(url: string, commands: readonly (readonly string[])[], timeoutMs = 1000): Promise<Reply> {
+	const target = parseRedisUrl(url);
+	const all: (readonly string[])[] = [];
+	if (target.password !== null) all.push(target.username ? ['AUTH', target.username, target.password] : ['AUTH', target.password]);
+	if (target.db !== 0) all.push(['SELECT', String(target.db)]);
+	all.push(...commands);
+	return new Promise((resolve, reject) => {
+		const socket = connect({ host: target.host, port: target.port });
+		let buf = Buffer.alloc(0);
+		const replies: Reply[] = [];
+		const fail = (err: Error): void => {
+			socket.destroy();
+			reject(err);
+		};
+		socket.setTimeout(timeoutMs, () => fail(new Error(`redis ${target.host}:${target.port} did not answer within ${timeoutMs} ms`)));
+		socket.on('error', fail);
+		socket.on('connect', () => socket.write(Buffer.concat(all.map(encodeCommand))));
+		socket.on('data', (chunk: Buffer) => {
+			buf = Buffer.concat([buf, chunk]);
+			let parsed = parseReply(buf);
+			while (parsed) {
+				replies.push(parsed[0]);
+				buf = buf.subarray(parsed[1]);
+				parsed = buf.length > 0 ? parseReply(buf) : null;
+			}
+			if (replies.length >= all.length) {
+				socket.end();
+				const error = replies.find((r): r is Error => r instanceof Error);
+				if (error) reject(new Error(`redis: ${error.message}`));
+				else resolve(replies[replies.length - 1] ?? null);
+			}
+		});
+	});
+}

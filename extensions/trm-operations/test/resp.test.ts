@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { encodeCommand, parseRedisUrl, parseReply } from '../src/faulty/resp';
+
+describe('RESP', () => {
+	it('encodes commands as arrays of bulk strings, counting UTF-8 bytes', () => {
+		expect(encodeCommand(['XADD', 's', '*', 'reason', 'né']).toString()).toBe('*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$6\r\nreason\r\n$3\r\nné\r\n');
+	});
+	it.each<[string, unknown]>([
+		['+OK\r\n', 'OK'],
+		[':42\r\n', 42],
+		['$-1\r\n', null],
+		['$15\r\n1764290000000-0\r\n', '1764290000000-0'],
+		['*2\r\n$1\r\na\r\n*1\r\n:1\r\n', ['a', [1]]],
+	])('parses %j', (wire, value) => {
+		expect(parseReply(Buffer.from(wire))?.[0]).toEqual(value);
+	});
+	it('parses errors as Error values', () => {
+		const r = parseReply(Buffer.from('-NOAUTH Authentication required.\r\n'));
+		expect(r?.[0]).toBeInstanceOf(Error);
+	});
+	it('asks for more bytes on a partial reply', () => {
+		expect(parseReply(Buffer.from('$10\r\nabc'))).toBeNull();
+		expect(parseReply(Buffer.from('*2\r\n:1\r\n'))).toBeNull();
+	});
+	it('reads host, port, credentials and database from a redis:// URL', () => {
+		expect(parseRedisUrl('redis://127.0.0.1:6390')).toEqual({ host: '127.0.0.1', port: 6390, username: null, password: null, db: 0 });
+		expect(parseRedisUrl('redis://u:p%40ss@h/2')).toEqual({ host: 'h', port: 6379, username: 'u', password: 'p@ss', db: 2 });
+		expect(() => parseRedisUrl('rediss://h')).toThrow(/only redis/);
+	});
+});
