@@ -180,9 +180,7 @@ class Loader:
         wanted = sorted({str(r[first]) for r in rows if not str(r[first]).startswith("new:")})
         if not wanted:
             return {}
-        found = self.api.get(
-            spec.path, filter={first: {"_in": wanted}}, fields=",".join(("id", *spec.keys, *spec.values)), limit=-1
-        )
+        found = self.api.get_in(spec.path, first, wanted, fields=",".join(("id", *spec.keys, *spec.values)), limit=-1)
         return {tuple(item[k] for k in spec.keys): item for item in found}
 
     def _new_id(self, collection: str) -> str:
