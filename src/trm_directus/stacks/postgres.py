@@ -15,6 +15,7 @@ import psycopg
 from .. import console
 from ..db import DbSettings
 from ..errors import StackError
+from ..secretfile import write_private
 from . import proc
 
 SUPERUSER = "postgres"
@@ -96,7 +97,7 @@ class PostgresCluster:
             )
         self.pg_dir.mkdir(parents=True, exist_ok=True)
         pwfile = self.pg_dir / "pwfile"
-        pwfile.write_text(self.password + "\n")
+        write_private(pwfile, self.password + "\n")
         proc.give_to_user(self.pg_dir)
         with console.step(f"initdb {self.data_dir}"):
             proc.run(
