@@ -87,11 +87,18 @@ def diff(c, against=None, token=None, markdown=None):
     cli(c, "diff", *opt("--against", against), *opt("--token", token), *opt("--markdown", markdown))
 
 
-@task(help={"dry_run": "preview only", "allow_destructive": "allow deletions", "against": "Directus URL", "token": "admin token"})
-def apply(c, dry_run=False, allow_destructive=False, against=None, token=None):
-    """Apply the committed snapshot to a running instance (preview first; deletions refused)."""
-    flags = [f for f, on in (("--dry-run", dry_run), ("--allow-destructive", allow_destructive)) if on]
-    cli(c, "apply", *flags, *opt("--against", against), *opt("--token", token))
+@task(
+    help={
+        "dry_run": "preview only",
+        "allow_destructive": "the snapshot token printed in the refusal: allows its destructive changes once",
+        "against": "Directus URL",
+        "token": "admin token",
+    }
+)
+def apply(c, dry_run=False, allow_destructive=None, against=None, token=None):
+    """Apply the committed snapshot to a running instance (preview first; destructive changes refused)."""
+    flags = ["--dry-run"] if dry_run else []
+    cli(c, "apply", *flags, *opt("--allow-destructive", allow_destructive), *opt("--against", against), *opt("--token", token))
 
 
 @task

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import time
 from collections.abc import Mapping
@@ -53,13 +54,20 @@ class DbSettings:
         return DbSettings(self.host, self.port, database, self.user, self.password)
 
 
+_KV_PASSWORD = re.compile(r"""(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s']*)""", re.IGNORECASE)
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
+
+
 def mask_dsn(dsn: str) -> str:
-    """The DSN with its password replaced by ***, safe to print."""
+    """The DSN with its password replaced by ***, safe to print: URLs (user:password@, ?password=) and
+    libpq key=value strings (`host=… password=secret` or `password='with spaces'`)."""
+    if "://" not in dsn:
+        return _KV_PASSWORD.sub(r"\1***", dsn)
     parts = urlsplit(dsn)
-    if parts.password is None:
-        return dsn
-    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    if parts.password is not None:
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
+        parts = parts._replace(netloc=netloc)
+    return _QUERY_PASSWORD.sub(r"\1***", urlunsplit(parts))
 
 
 def resolve_dsn(dsn: str | None, env: Mapping[str, str] | None = None) -> str:
@@ -85,6 +93,11 @@ def wait_for(
             if attempt > 1 and not quiet:
                 console.info(f"database answered after {console.fmt_seconds(time.monotonic() - t0)}")
             return conn
+        except psycopg.ProgrammingError as exc:
+            raise ConfigError(
+                f"database DSN {mask_dsn(dsn)} is malformed: {exc}",
+                "pass a postgresql:// URL or libpq key=value pairs (host=… port=… dbname=… user=… password=…)",
+            ) from None
         except psycopg.OperationalError as exc:
             last_error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             now = time.monotonic()

@@ -24,6 +24,7 @@ import hashlib
 import os
 import re
 import socket
+import stat
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -161,14 +162,21 @@ def discover(root: Path) -> list[MigrationFile]:
     problems: list[str] = []
     files: list[MigrationFile] = []
     for phase, directory in (("pre", root), ("post", root / POST_SUBDIR)):
+        if phase == "post" and directory.is_symlink():
+            problems.append(f"{directory}: is a symbolic link (post/ must be a real directory inside db-init/)")
+            continue
         if not directory.is_dir():
             continue
         for path in sorted(directory.iterdir()):
-            if path.is_dir():
+            kind = _file_kind(path)
+            if kind == "directory":
                 if not (phase == "pre" and path.name == POST_SUBDIR):
                     problems.append(f"{path}: unexpected directory (only {POST_SUBDIR}/ may sit in db-init/)")
                 continue
             if path.suffix in ALLOWED_OTHER_SUFFIXES:
+                continue
+            if kind != "file":
+                problems.append(f"{path}: is {kind}: db-init files must be regular files (no links, FIFOs or devices)")
                 continue
             m = FILE_RE.match(path.name)
             if not m:
@@ -194,8 +202,38 @@ def discover(root: Path) -> list[MigrationFile]:
     return sorted(files, key=lambda f: (PHASES.index(f.phase), f.number))
 
 
+def _file_kind(path: Path) -> str:
+    """What `path` itself is (symbolic links are not followed): file, directory, or what it is instead."""
+    mode = path.lstat().st_mode
+    for test, kind in (
+        (stat.S_ISREG, "file"),
+        (stat.S_ISDIR, "directory"),
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return kind
+    return "a special file"
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular file, opened without following a link or blocking on a FIFO swapped in meanwhile."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise MigrationLayoutError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise MigrationLayoutError(f"{path}: is not a regular file")
+    with os.fdopen(fd, "rb") as f:
+        return f.read()
+
+
 def _load(path: Path, phase: str, number: int) -> MigrationFile:
-    data = path.read_bytes()
+    data = _read_regular(path)
     try:
         text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:

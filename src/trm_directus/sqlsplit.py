@@ -115,20 +115,69 @@ def _has_code(chunk: str) -> bool:
 
 
 _TX_CONTROL = re.compile(
-    r"^\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|END|SAVEPOINT|RELEASE|ABORT)\b|\bCONCURRENTLY\b",
+    r"^\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|END|SAVEPOINT|RELEASE|ABORT|PREPARE\s+TRANSACTION)\b"
+    r"|\bCONCURRENTLY\b",
     re.IGNORECASE,
 )
 
 
 def transaction_control(stmt: Statement) -> str | None:
-    """The offending keyword when a statement cannot run inside the runner's transaction."""
-    body = _strip_comments(stmt.sql)
-    if body.upper().startswith(("DO", "CREATE FUNCTION", "CREATE OR REPLACE")):
+    """The offending keyword when a statement cannot run inside the runner's transaction.
+
+    Comments are removed first wherever they are (`/* … */ COMMIT`, nested block comments), while
+    quoted strings and dollar-quoted bodies are kept as they are: a `/*` inside a string is text.
+    """
+    body = code_only(stmt.sql).strip()
+    if re.match(r"(DO|CREATE\s+(OR\s+REPLACE\s+)?(FUNCTION|PROCEDURE))\b", body, re.IGNORECASE):
         return None  # BEGIN/END inside function bodies are PL/pgSQL blocks, not transaction control
-    m = _TX_CONTROL.search(body)
-    return m.group(0).strip().upper() if m else None
+    m = _TX_CONTROL.search(_without_literals(body))
+    return re.sub(r"\s+", " ", m.group(0).strip().upper()) if m else None
 
 
-def _strip_comments(sql: str) -> str:
-    lines = [ln for ln in sql.splitlines() if not ln.lstrip().startswith("--")]
-    return "\n".join(lines).strip()
+def code_only(sql: str) -> str:
+    """`sql` with every comment replaced by one space; quotes and dollar quotes untouched."""
+    out: list[str] = []
+    i, n, start = 0, len(sql), 0
+    while i < n:
+        c = sql[i]
+        if c == "-" and sql.startswith("--", i):
+            out.append(sql[start:i] + " ")
+            j = sql.find("\n", i)
+            i = start = n if j < 0 else j
+        elif c == "/" and sql.startswith("/*", i):
+            out.append(sql[start:i] + " ")
+            i = start = _skip_block_comment(sql, i)
+        else:
+            i = _skip_literal(sql, i)
+    out.append(sql[start:])
+    return "".join(out)
+
+
+def _without_literals(sql: str) -> str:
+    """Comment-free `sql` with string and dollar-quoted contents blanked (keywords inside them are text)."""
+    out: list[str] = []
+    i, n, start = 0, len(sql), 0
+    while i < n:
+        j = _skip_literal(sql, i)
+        if j > i + 1:
+            out.append(sql[start:i] + "''")
+            start = j
+        i = j
+    out.append(sql[start:])
+    return "".join(out)
+
+
+def _skip_literal(text: str, i: int) -> int:
+    """Index after the quoted string, quoted identifier or dollar-quoted body starting at i (i + 1 otherwise)."""
+    c = text[i]
+    if c == "'":
+        escaped = i > 0 and text[i - 1] in "eE" and (i < 2 or not (text[i - 2].isalnum() or text[i - 2] == "_"))
+        return _skip_quoted(text, i, "'", backslash=escaped)
+    if c == '"':
+        return _skip_quoted(text, i, '"', backslash=False)
+    if c == "$":
+        m = _DOLLAR_TAG.match(text, i)
+        if m and not (i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")):
+            j = text.find(m.group(0), m.end())
+            return len(text) if j < 0 else j + len(m.group(0))
+    return i + 1

@@ -13,7 +13,7 @@ import yaml
 from tests.conftest import copy_pre_schema_db_init, execute, query, run_cli
 from trm_directus.directus_api import Directus
 from trm_directus.errors import StackError
-from trm_directus.schema import capture, drift, snapshot
+from trm_directus.schema import allowance, capture, drift, snapshot
 from trm_directus.stacks.native import NativeStack
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]
@@ -172,12 +172,14 @@ def test_rest_apply_refuses_deletions_unless_allowed(probe):
     probe.api.post("/fields/probe_items", {"field": "doomed", "type": "string", "meta": {}, "schema": {}})
     refused = probe.cli("apply", "--snapshot", str(probe.path))
     assert refused.returncode == 1
-    assert "refusing: applying" in refused.stderr and "field probe_items.doomed" in refused.stderr
+    assert "refusing to apply" in refused.stderr and "field probe_items.doomed: delete: drops the column" in refused.stderr
     assert probe.api.get("/fields/probe_items/doomed")["field"] == "doomed"
-    dry = probe.cli("apply", "--snapshot", str(probe.path), "--dry-run", "--allow-destructive")
+    token = allowance.digest(probe.path.read_bytes())[:12]
+    assert f"pass --allow-destructive {token} for one run" in refused.stderr
+    dry = probe.cli("apply", "--snapshot", str(probe.path), "--dry-run", "--allow-destructive", token)
     assert dry.returncode == 0 and "dry run: nothing was applied" in dry.stdout
     assert probe.api.get("/fields/probe_items/doomed")["field"] == "doomed"
-    applied = probe.cli("apply", "--snapshot", str(probe.path), "--allow-destructive")
+    applied = probe.cli("apply", "--snapshot", str(probe.path), "--allow-destructive", token)
     assert applied.returncode == 0, applied.stderr
     assert "applied: 0 to create, 0 to update, 1 to delete" in applied.stdout
     assert probe.cli("diff", "--snapshot", str(probe.path), "--exit-code").returncode == 0
@@ -194,7 +196,7 @@ def test_ghost_table_is_not_drift_and_is_never_captured_or_dropped(probe, tmp_pa
         assert "left out db-init-owned tables shown as collections: positions" in captured.stderr
         assert "positions" not in out.read_text()
         assert probe.cli("diff", "--snapshot", str(probe.path), "--exit-code").returncode == 0
-        applied = probe.cli("apply", "--snapshot", str(probe.path), "--allow-destructive")
+        applied = probe.cli("apply", "--snapshot", str(probe.path))
         assert applied.returncode == 0, applied.stderr
         assert query(dsn, "SELECT to_regclass('public.positions') IS NOT NULL")[0][0]
     finally:
@@ -236,7 +238,8 @@ def test_boot_round_trips_and_refuses_a_stale_snapshot_that_would_delete_data(pr
             stack.boot()
         assert "FAILED at step 3/5 (schema apply)" in info.value.what
         log = stack.boot_output()
-        assert "refusing to apply" in log and "collection probe_tags" in log and "relation probe_tags.item" in log
+        assert "refusing to apply" in log
+        assert "collection probe_tags: delete: drops the table with its 2 fields and 1 relation: 1 row would be deleted" in log
         assert query(stack.info.dsn, "SELECT count(*) FROM probe_tags")[0][0] == 1
 
         stack.extra_env["TRM_DIRECTUS_VERSION"] = "11.16.0"
@@ -245,9 +248,10 @@ def test_boot_round_trips_and_refuses_a_stale_snapshot_that_would_delete_data(pr
         assert "this is Directus 11.16.0" in stack.boot_output()
         del stack.extra_env["TRM_DIRECTUS_VERSION"]
 
-        stack.extra_env["SCHEMA_APPLY_ALLOW_DESTRUCTIVE"] = "true"
+        token = allowance.digest(current.read_bytes())[:12]
+        stack.extra_env["SCHEMA_APPLY_ALLOW_DESTRUCTIVE"] = token
         stack.boot()
-        assert "SCHEMA_APPLY_ALLOW_DESTRUCTIVE=true: deleting 4 item(s)" in stack.boot_output()
+        assert f"SCHEMA_APPLY_ALLOW_DESTRUCTIVE allows snapshot {token}: applying 1 destructive change(s)" in stack.boot_output()
         assert query(stack.info.dsn, "SELECT to_regclass('probe_tags')")[0][0] is None
         assert [c["collection"] for c in api.snapshot()["collections"]] == ["probe_items"]
 

@@ -32,3 +32,17 @@ def test_timeout_setting_is_validated():
         db.timeout_from_env({"DB_INIT_TIMEOUT_SECONDS": "soon"})
     with pytest.raises(ConfigError):
         db.timeout_from_env({"DB_INIT_TIMEOUT_SECONDS": "0"})
+
+
+@pytest.mark.parametrize(
+    ("dsn", "masked"),
+    [
+        ("host=db port=5432 password=secret dbname=trm", "host=db port=5432 password=*** dbname=trm"),
+        ("host=db password='two words' user=u", "host=db password=*** user=u"),
+        ("host=db PASSWORD = s3cr3t", "host=db PASSWORD = ***"),
+        ("postgresql://u@db/trm?sslmode=require&password=secret", "postgresql://u@db/trm?sslmode=require&password=***"),
+        ("host=db user=u", "host=db user=u"),
+    ],
+)
+def test_mask_dsn_hides_passwords_in_key_value_and_query_forms(dsn, masked):
+    assert db.mask_dsn(dsn) == masked

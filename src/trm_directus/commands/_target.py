@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
-from .. import pins
+import psycopg
+
+from .. import console, db, pins
 from ..directus_api import Directus
 from ..errors import ConfigError
 from ..schema import snapshot as snapshot_mod
@@ -34,6 +38,30 @@ def client(args: argparse.Namespace) -> Directus:
         url = url or stack.info.url
         token = token or stack.info.admin_token
     return Directus(url, token)
+
+
+@contextlib.contextmanager
+def database(args: argparse.Namespace) -> Iterator[psycopg.Connection | None]:
+    """The target's database for the guard's row counts: --dsn, else the dev stack's when the target is the
+    dev stack, else DB_* settings when DB_HOST is set; None (rows not counted, said so) when unknown or down."""
+    dsn = getattr(args, "dsn", None)
+    if not dsn and not (args.url or os.environ.get("DIRECTUS_URL")):
+        stack = select.dev_stack()
+        dsn = stack.info.dsn if stack is not None else None
+    if not dsn and os.environ.get("DB_HOST"):
+        dsn = db.DbSettings.from_env().dsn
+    if not dsn:
+        console.warn("no database for the target (pass --dsn): the rows each change affects are not counted")
+        yield None
+        return
+    try:
+        conn = psycopg.connect(dsn, autocommit=True, connect_timeout=5)
+    except psycopg.Error as exc:
+        console.warn(f"database {db.mask_dsn(dsn)} did not answer ({str(exc).strip()[:200]}): rows are not counted")
+        yield None
+        return
+    with conn:
+        yield conn
 
 
 def owned_tables() -> set[str]:

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 from .. import console
 from ..errors import SchemaApplyRefused, SnapshotError
+from ..schema import allowance, guard, impact, snapshot
 from ..schema import diff as diffs
-from ..schema import snapshot
 from . import _target
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("apply", help="apply the committed snapshot to a running Directus (preview first)")
     _target.add(p)
+    p.add_argument("--dsn", help="its database, to count the rows each change affects (default: the dev stack's)")
     p.add_argument("--dry-run", action="store_true", help="show what would change; apply nothing")
-    p.add_argument("--allow-destructive", action="store_true", help="allow deleting collections, fields, relations")
+    p.add_argument(
+        "--allow-destructive", metavar="TOKEN", help="allow this snapshot's destructive changes once (token from the refusal)"
+    )
     return p
 
 
@@ -37,24 +41,29 @@ def run(args: argparse.Namespace) -> int:
     console.out(d.render_text())
     if d.empty:
         return 0
-    if d.destructive and not args.allow_destructive:
-        raise SchemaApplyRefused(
-            f"refusing: applying {path} would delete {len(d.destructive)} item(s)",
-            "pass --allow-destructive after reviewing the list, or capture a current snapshot",
-            details="\n".join(f"  {diffs.KIND[c.section]} {c.name}" for c in d.destructive),
+    findings = guard.classify(live, committed, d)
+    counted = any(f.probe is not None and f.verdict != guard.SAFE for f in findings)
+    with _target.database(args) if counted else contextlib.nullcontext() as conn:
+        report = impact.assess(findings, conn)
+        console.out(report.render())
+        permit = allowance.resolve(
+            args.allow_destructive, allowance.digest(path.read_bytes()), setting="--allow-destructive", conn=conn
         )
-    if args.dry_run:
-        console.out("dry run: nothing was applied")
-        return 0
-    with console.step(f"applying {path} through {api.url}/schema/apply"):
-        plan = api.schema_diff(committed)
-        if plan:
-            api.schema_apply(without_owned(plan, _target.owned_tables()))
-    left = diffs.compute(_target.live_snapshot(api), committed)
-    if not left.empty:
-        raise SnapshotError(
-            f"after applying, {api.url} still differs from {path}", "see the differences below", details=left.render_text()
-        )
+        report.refuse_if_needed(path, allowed=permit.granted, how_to_allow=permit.how_to_allow())
+        if args.dry_run:
+            console.out("dry run: nothing was applied")
+            return 0
+        with console.step(f"applying {path} through {api.url}/schema/apply"):
+            plan = api.schema_diff(committed)
+            if plan:
+                api.schema_apply(without_owned(plan, _target.owned_tables()))
+        left = diffs.compute(_target.live_snapshot(api), committed)
+        if not left.empty:
+            raise SnapshotError(
+                f"after applying, {api.url} still differs from {path}", "see the differences below", details=left.render_text()
+            )
+        if report.destructive:
+            permit.consume(conn, [a.describe() for a in report.destructive])
     console.out(f"applied: {d.summary()}")
     return 0
 

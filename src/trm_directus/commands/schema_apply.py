@@ -21,7 +21,11 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         f"{apply.ALLOW_DESTRUCTIVE}, {apply.FORCE_FULL}, TRM_DB_INIT_DIR)",
     )
     p.add_argument("--dry-run", action="store_true", help="show what would change; apply nothing")
-    p.add_argument("--allow-destructive", action="store_true", help=f"allow deletions (same as {apply.ALLOW_DESTRUCTIVE}=true)")
+    p.add_argument(
+        "--allow-destructive",
+        metavar="TOKEN",
+        help=f"allow this snapshot's destructive changes once: the token printed in the refusal (as {apply.ALLOW_DESTRUCTIVE})",
+    )
     p.add_argument("--full", action="store_true", help="always ask Directus, even when nothing changed since the last apply")
     return p
 
@@ -35,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     apply.guarded_apply(
         dsn,
         path,
-        allow_destructive=args.allow_destructive or apply.truthy(env.get(apply.ALLOW_DESTRUCTIVE)),
+        allow=args.allow_destructive or env.get(apply.ALLOW_DESTRUCTIVE),
+        allow_setting="--allow-destructive" if args.allow_destructive else apply.ALLOW_DESTRUCTIVE,
         dry_run=args.dry_run,
         full=args.full or apply.truthy(env.get(apply.FORCE_FULL)),
         db_init_dir=db_init if db_init.is_dir() else None,

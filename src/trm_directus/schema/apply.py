@@ -4,8 +4,9 @@ Decisions are made from a diff computed here between the database's current snap
 committed one, never from the Directus CLI's exit code (lessons.md):
 - absent or blank snapshot: skip, saying so;
 - snapshot of another Directus version: refuse, naming both;
-- collections, fields or relations the database has and the snapshot lacks: refuse with the
-  list, unless SCHEMA_APPLY_ALLOW_DESTRUCTIVE=true (a stale image once deleted five collections);
+- every change classified (guard.py: safe / destructive / needs-data-check) and its affected rows
+  counted with SQL (impact.py); changes the database would reject are refused, destructive ones are
+  refused unless the snapshot's one-run token is given (allowance.py: SCHEMA_APPLY_ALLOW_DESTRUCTIVE);
 - otherwise apply with Directus's CLI, then check in the database that the result holds.
 """
 
@@ -20,8 +21,8 @@ import psycopg
 
 from .. import console, directus_cli, pins
 from ..errors import SchemaApplyRefused, SnapshotError
+from . import allowance, guard, impact, snapshot, state
 from . import diff as diffs
-from . import snapshot, state
 
 ALLOW_DESTRUCTIVE = "SCHEMA_APPLY_ALLOW_DESTRUCTIVE"
 MSG_MATCHES = "the database already matches the snapshot: no changes to apply"
@@ -37,6 +38,7 @@ def truthy(value: str | None) -> bool:
 class Outcome:
     action: str  # skipped-absent | skipped-unchanged | no-changes | applied | dry-run
     diff: diffs.SchemaDiff | None = None
+    guard: impact.GuardReport | None = None
 
 
 def installed_version() -> str:
@@ -86,7 +88,8 @@ def guarded_apply(
     dsn: str,
     path: Path,
     *,
-    allow_destructive: bool = False,
+    allow: str | None = None,
+    allow_setting: str = ALLOW_DESTRUCTIVE,
     dry_run: bool = False,
     full: bool = False,
     db_init_dir: Path | None = None,
@@ -97,8 +100,8 @@ def guarded_apply(
         console.info(f"no schema snapshot to apply ({path} is {'blank' if path.exists() else 'absent'}): skipped")
         return Outcome("skipped-absent")
     check_version(target, path)
-    text = path.read_text(encoding="utf-8-sig")
-    digest = state.snapshot_digest(text, installed_version())
+    raw = path.read_bytes()
+    digest = state.snapshot_digest(raw.decode("utf-8-sig"), installed_version())
     with psycopg.connect(dsn, autocommit=True) as conn:
         if conn.execute("SELECT to_regclass('directus_collections')").fetchone()[0] is None:
             raise SnapshotError(
@@ -119,19 +122,17 @@ def guarded_apply(
                 state.record(conn, digest)
             return Outcome("no-changes", d)
         console.out(f"schema changes from {path}:\n{d.render_text()}")
-        if d.destructive and not allow_destructive:
-            names = "\n".join(f"  {diffs.KIND[c.section]} {c.name}" for c in d.destructive)
-            raise SchemaApplyRefused(
-                f"refusing to apply {path}: it would delete {len(d.destructive)} item(s) the database has",
-                f"if the snapshot is stale, rebuild from a current snapshot; if the deletion is intended and reviewed, "
-                f"set {ALLOW_DESTRUCTIVE}=true for this one boot/apply",
-                details=f"would delete:\n{names}",
+        report = impact.assess(guard.classify(current, target, d), conn)
+        console.out(report.render())
+        permit = allowance.resolve(allow, allowance.digest(raw), setting=allow_setting, conn=conn)
+        report.refuse_if_needed(path, allowed=permit.granted, how_to_allow=permit.how_to_allow())
+        if report.destructive:
+            console.warn(
+                f"{permit.setting} allows snapshot {permit.token}: applying {len(report.destructive)} destructive change(s)"
             )
-        if d.destructive:
-            console.warn(f"{ALLOW_DESTRUCTIVE}=true: deleting {len(d.destructive)} item(s) and their data")
         if dry_run:
             console.out("dry run: nothing was applied")
-            return Outcome("dry-run", d)
+            return Outcome("dry-run", d, report)
         state.forget(conn)
         owned = sorted(snapshot.owned_tables(db_init_dir)) if db_init_dir else []
         # Directus computes its own diff: keep db-init-owned tables out of it (ghost collections).
@@ -146,5 +147,7 @@ def guarded_apply(
                 "see the Directus output above",
                 details="\n".join(f"  {m}" for m in missing[:20]),
             )
+        if report.destructive:
+            permit.consume(conn, [a.describe() for a in report.destructive])
         state.record(conn, digest)
-        return Outcome("applied", d)
+        return Outcome("applied", d, report)

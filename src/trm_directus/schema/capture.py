@@ -15,9 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from .. import console
+from .. import console, yamlio
 from ..errors import SnapshotError, StackError
 from . import snapshot
 
@@ -83,7 +81,7 @@ def cut_items(text: str, drop: set[str]) -> str:
         nonlocal section_items
         if not block:
             return
-        item = yaml.safe_load("".join(line[2:] if line.startswith("  ") else line for line in block))[0]
+        item = yamlio.load("".join(line[2:] if line.startswith("  ") else line for line in block), "captured snapshot")[0]
         if not (isinstance(item, dict) and (item.get("collection") in drop or item.get("related_collection") in drop)):
             out.extend(block)
             section_items += 1
@@ -125,7 +123,7 @@ def clean(text: str, owned: set[str]) -> Capture:
     if not ghosts:
         return Capture(text, data, [])
     new_text = cut_items(text, set(ghosts))
-    if yaml.safe_load(new_text) != filtered:
+    if yamlio.load(new_text, "captured snapshot", error=SnapshotError) != filtered:
         console.warn("could not cut ghost collections out of Directus's text exactly; re-serialised the snapshot")
         new_text = snapshot.dump(filtered)
     return Capture(new_text, filtered, ghosts)

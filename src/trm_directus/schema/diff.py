@@ -1,8 +1,8 @@
 """Differences between two snapshots, grouped as create / update / delete per collection, field, relation.
 
 `compute(current, target)` answers "what would applying `target` change on a database whose
-snapshot is `current`": create = in target only, delete = in current only (destructive for
-collections, fields and relations), update = in both but different (with the changed paths).
+snapshot is `current`": create = in target only, delete = in current only, update = in both but
+different (with the changed paths). Whether a change is safe or destructive is guard.py's call.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 from .snapshot import KEYS, SECTIONS, Snapshot
 
 KIND = {"collections": "collection", "fields": "field", "systemFields": "system field", "relations": "relation"}
-DESTRUCTIVE_SECTIONS = ("collections", "fields", "relations")
 
 
 @dataclass(frozen=True)
@@ -27,10 +26,6 @@ class Change:
     @property
     def name(self) -> str:
         return ".".join(self.key)
-
-    @property
-    def destructive(self) -> bool:
-        return self.action == "delete" and self.section in DESTRUCTIVE_SECTIONS
 
 
 @dataclass
@@ -56,10 +51,6 @@ class SchemaDiff:
     @property
     def to_delete(self) -> list[Change]:
         return self.by_action("delete")
-
-    @property
-    def destructive(self) -> list[Change]:
-        return [c for c in self.changes if c.destructive]
 
     def summary(self) -> str:
         return f"{len(self.to_create)} to create, {len(self.to_update)} to update, {len(self.to_delete)} to delete"

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from .. import yamlio
 from ..errors import SnapshotError
 
 SECTIONS = ("collections", "fields", "systemFields", "relations")
@@ -21,27 +22,22 @@ KEYS = {
 Snapshot = dict[str, Any]
 
 
+REFUSED_HINT = "restore the file from git and re-capture it with `invoke snapshot` (never hand-edit it)"
+
+
 def read(path: Path) -> Snapshot | None:
     """The snapshot at `path`; None when the file is absent or blank (comments/whitespace only)."""
     path = Path(path)
     if not path.exists():
         return None
-    text = path.read_text(encoding="utf-8-sig")
+    text = yamlio.read_text(path, error=SnapshotError, hint=REFUSED_HINT)
     if not text.strip():
         return None
     return parse(text, str(path))
 
 
 def parse(text: str, origin: str = "<snapshot>") -> Snapshot | None:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{origin}:{mark.line + 1}" if mark else origin
-        raise SnapshotError(
-            f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})",
-            "restore the file from git and re-capture it with `invoke snapshot` (never hand-edit it)",
-        ) from None
+    data = yamlio.load(text, origin, error=SnapshotError, hint=REFUSED_HINT)
     if data is None:
         return None
     validate(data, origin)
@@ -97,9 +93,12 @@ _CREATE_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:public
 
 def owned_tables(db_init_dir: Path) -> set[str]:
     """Tables that db-init's pre-schema files create in the public schema (never Directus collections)."""
+    from ..migrations import discover  # read through the runner's checks: no links, FIFOs or non-UTF-8 files
+
     names: set[str] = set()
-    for path in sorted(Path(db_init_dir).glob("*.sql")):
-        names |= {m.group(1) for m in _CREATE_TABLE.finditer(path.read_text())}
+    for f in discover(Path(db_init_dir)):
+        if f.phase == "pre":
+            names |= {m.group(1) for stmt in f.statements for m in _CREATE_TABLE.finditer(stmt.sql)}
     return names
 
 

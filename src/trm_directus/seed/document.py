@@ -13,8 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .. import yamlio
 from ..errors import SeedError
 from ..model import catalogue, registration
 from ..model.fields import SLUG_RE
@@ -31,26 +30,6 @@ def fmt_path(path: Path_) -> str:
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(document)"
-
-
-def line_map(text: str) -> dict[Path_, int]:
-    """Path in the document -> 1-based line, from PyYAML's node tree."""
-    lines: dict[Path_, int] = {}
-
-    def walk(node: yaml.Node, path: Path_) -> None:
-        lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                walk(value, (*path, key.value))
-                lines[(*path, key.value)] = key.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, (*path, i))
-
-    root = yaml.compose(text)
-    if root is not None:
-        walk(root, ())
-    return lines
 
 
 @dataclass
@@ -201,6 +180,8 @@ def _check_item(item: Any, kind: str, path: Path_, problems: Problems) -> bool:
 def _unique(values: list[tuple[Any, Path_]], what: str, problems: Problems) -> set:
     seen: dict[Any, Path_] = {}
     for value, path in values:
+        if not _hashable(value):
+            continue  # a list or mapping where a value belongs: already reported as a type problem
         if value in seen:
             problems.add(path, f"duplicate {what} {value!r} (first at {fmt_path(seen[value])})")
         else:
@@ -208,27 +189,35 @@ def _unique(values: list[tuple[Any, Path_]], what: str, problems: Problems) -> s
     return set(seen)
 
 
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _rows(item: dict, key: str) -> list:
+    """item[key] when it is a list; anything else was reported by _check_item, and counts as empty here."""
+    value = item.get(key)
+    return value if isinstance(value, list) else []
+
+
 def load(path: Path) -> dict[str, Any]:
     """Read and validate a seed file; raise SeedError listing every problem, or return the document."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SeedError(f"seed file {path} does not exist", "pass the path of a seeds/*.yaml file") from None
+    text = yamlio.read_text(Path(path), error=SeedError, hint="pass the path of a seeds/*.yaml file (UTF-8 text)")
     return parse(text, str(path))
 
 
 def parse(text: str, origin: str) -> dict[str, Any]:
-    try:
-        doc = yaml.safe_load(text)
-        lines = line_map(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise SeedError(
-            f"{origin}:{mark.line + 1 if mark else '?'}: not valid YAML ({getattr(exc, 'problem', exc)})",
-            "fix the YAML syntax; nothing was written",
-        ) from None
-    problems = Problems(origin, lines)
+    doc, lines = yamlio.load_with_lines(text, origin, error=SeedError, hint="fix the YAML; nothing was written")
+    check(doc, origin, lines)
+    return doc
+
+
+def check(doc: Any, origin: str, lines: dict[Path_, int] | None = None) -> None:
+    """Validate a parsed document; SeedError with every problem as `file:line: path: reason`."""
+    problems = Problems(origin, lines or {})
     validate(doc, problems)
     if problems.items:
         ordered = sorted(problems.items, key=_line_of)
@@ -237,7 +226,6 @@ def parse(text: str, origin: str) -> dict[str, Any]:
             "fix the file and run the seed again",
             details="\n".join(f"  {p}" for p in ordered),
         )
-    return doc
 
 
 def _line_of(problem: str) -> int:
@@ -254,7 +242,8 @@ def validate(doc: Any, problems: Problems) -> None:
             problems.add((key,), f"unknown section (known: {', '.join(TOP)})")
     sections: dict[str, list[tuple[dict, Path_]]] = {}
     for section, kind in TOP.items():
-        items = doc.get(section) or []
+        items = doc.get(section)
+        items = [] if items is None else items
         if not isinstance(items, list):
             problems.add((section,), "expected a list")
             items = []
@@ -274,13 +263,15 @@ def validate(doc: Any, problems: Problems) -> None:
     imeis = _unique([(str(d["imei"]), (*p, "imei")) for d, p in sections["devices"] if "imei" in d], "device IMEI", problems)
 
     def ref(value: Any, known: set, what: str, path: Path_) -> None:
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            return  # a wrong type: reported where the value's type is checked
         key = value.lower() if what == "user" and isinstance(value, str) else (str(value) if what == "device" else value)
         if key not in known:
             problems.add(path, f"unknown {what} {value!r}: declare it under {what}s first")
 
     for org, path in sections["organizations"]:
         for part, kind, what, known, key in (("members", "member", "user", emails, "user"),):
-            rows = org.get(part) or []
+            rows = _rows(org, part)
             for i, m in enumerate(rows):
                 if _check_item(m, kind, (*path, part, i), problems) and key in m:
                     ref(m[key], known, what, (*path, part, i, key))
@@ -290,8 +281,10 @@ def validate(doc: Any, problems: Problems) -> None:
                 problems,
             )
         for part, known, what in (("vehicles", plates, "vehicle"), ("devices", imeis, "device")):
-            rows = org.get(part) or []
+            rows = _rows(org, part)
             for i, value in enumerate(rows):
+                if not isinstance(value, (str, int)) or isinstance(value, bool):
+                    problems.add((*path, part, i), f"expected a {what} reference (text), got {type(value).__name__} {value!r}")
                 ref(value, known, what, (*path, part, i))
             _unique([(str(v), (*path, part, i)) for i, v in enumerate(rows)], what, problems)
 
@@ -301,14 +294,14 @@ def validate(doc: Any, problems: Problems) -> None:
         problems,
     )
     for event, path in sections["events"]:
-        if "organization" in event and event["organization"] not in orgs:
+        if _hashable(event.get("organization")) and "organization" in event and event["organization"] not in orgs:
             problems.add(
                 (*path, "organization"), f"unknown organization {event['organization']!r}: declare it under organizations"
             )
         dates_valid = all(k in event and not _iso_datetime(event[k]) for k in ("starts_at", "ends_at"))
         if dates_valid and _as_datetime(event["ends_at"]) <= _as_datetime(event["starts_at"]):
             problems.add((*path, "ends_at"), "ends_at must be after starts_at")
-        classes = event.get("classes") or []
+        classes = _rows(event, "classes")
         for i, c in enumerate(classes):
             _check_item(c, "class", (*path, "classes", i), problems)
         codes = _unique(
@@ -317,17 +310,17 @@ def validate(doc: Any, problems: Problems) -> None:
             problems,
         )
         course.validate(event, path, problems, _check_item, _unique, problems.origin)
-        entries = event.get("entries") or []
+        entries = _rows(event, "entries")
         valid_entries = [
             (e, (*path, "entries", i)) for i, e in enumerate(entries) if _check_item(e, "entry", (*path, "entries", i), problems)
         ]
         _unique([(e.get("race_number"), (*p, "race_number")) for e, p in valid_entries], "race number in this event", problems)
         for entry, epath in valid_entries:
-            if "class" in entry and entry["class"] not in codes:
+            if "class" in entry and _hashable(entry["class"]) and entry["class"] not in codes:
                 problems.add((*epath, "class"), f"unknown class {entry['class']!r} in event {event.get('slug')!r}")
             if entry.get("vehicle") is not None:
                 ref(entry["vehicle"], plates, "vehicle", (*epath, "vehicle"))
-            crew = entry.get("crew") or []
+            crew = _rows(entry, "crew")
             crew_emails = set()
             for i, member in enumerate(crew):
                 if _check_item(member, "crew", (*epath, "crew", i), problems) and "user" in member:
@@ -342,7 +335,7 @@ def validate(doc: Any, problems: Problems) -> None:
                 "crew member",
                 problems,
             )
-            devices = entry.get("devices") or []
+            devices = _rows(entry, "devices")
             for i, dev in enumerate(devices):
                 dpath = (*epath, "devices", i)
                 if not _check_item(dev, "entry_device", dpath, problems):

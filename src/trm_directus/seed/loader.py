@@ -1,9 +1,10 @@
 """Load a validated seed document through Directus's REST API, idempotently and in batches.
 
 Rows are matched by natural keys (slugs, e-mails, plates, IMEIs, codes, race numbers), never by
-database ids. Per collection: one GET of the existing rows, at most one batch POST for the rows to
-create and one batch PATCH for the rows whose values changed; rows already equal are left alone,
-rows in the database but not in the file are never touched. Hooks and permissions apply because
+database ids. Per collection: one GET of the existing rows (several when thousands of keys would
+make the URL too long), at most one batch POST for the rows to create and one batch PATCH for the
+rows whose values changed; rows already equal are left alone, rows in the database but not in the
+file are never touched. Hooks and permissions apply because
 everything goes through the API.
 
 All or nothing: every write is journaled *before* its request (the natural keys of rows to
@@ -210,9 +211,7 @@ class Loader:
         wanted = sorted({str(r[first]) for r in rows if not str(r[first]).startswith("new:")})
         if not wanted:
             return {}
-        found = self.api.get(
-            spec.path, filter={first: {"_in": wanted}}, fields=",".join(("id", *spec.keys, *spec.values)), limit=-1
-        )
+        found = self.api.get_in(spec.path, first, wanted, fields=",".join(("id", *spec.keys, *spec.values)), limit=-1)
         return {tuple(item[k] for k in spec.keys): item for item in found}
 
     def _new_id(self, collection: str) -> str:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import signals
 from ..db import DbSettings
+from ..secretfile import write_private
 
 
 @dataclass
@@ -42,10 +42,7 @@ class StackInfo:
     def save(self) -> None:
         path = Path(self.state_dir) / "stack.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
-        os.chmod(tmp, 0o600)  # it holds the stack's credentials
-        tmp.replace(path)
+        write_private(path, json.dumps(asdict(self), indent=2) + "\n")  # it holds the stack's credentials
 
     @classmethod
     def load_or_new(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .. import console, pins
 from ..errors import StackError
+from ..secretfile import write_private
 from . import proc
 from .base import StackInfo, StackLifecycle
 
@@ -112,9 +113,12 @@ class ComposeStack(StackLifecycle):
     def _run(self, *args: str, step: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
         return proc.run(self.compose_cmd(*args), step=step, timeout=timeout)
 
+    def write_env_file(self) -> Path:
+        write_private(self.env_file, "".join(f"{k}={v}\n" for k, v in self.compose_env().items()))
+        return self.env_file
+
     def start(self) -> StackInfo:
-        self.env_file.write_text("".join(f"{k}={v}\n" for k, v in self.compose_env().items()))
-        self.env_file.chmod(0o600)
+        self.write_env_file()
         self.info.save()
         t0 = time.monotonic()
         with console.step(f"docker compose up ({self.project}) -> {self.url}"):

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .. import console, pins
 from ..errors import StackError
+from ..secretfile import write_private
 from . import proc, timescaledb
 from .base import StackInfo, StackLifecycle, directus_settings
 from .node import DirectusInstall, ensure_directus
@@ -165,14 +166,18 @@ class NativeStack(StackLifecycle):
             },
         )
 
+    def write_config(self, config: dict[str, str], port: int | None = None) -> Path:
+        """Directus prefers a config file over the environment (lessons.md): give it one we own (0600, secrets)."""
+        name = "directus.env" if port in (None, self.info.ports["directus"]) else f"directus-{port}.env"
+        config_path = self.state_dir / name
+        write_private(config_path, "".join(f"{k}={v}\n" for k, v in config.items()))
+        return config_path
+
     def boot_env(self, port: int | None = None) -> dict[str, str]:
         """Process environment of the entrypoint: the same settings plus the native command overrides."""
         self.install = self.install or ensure_directus()
         config = self.directus_config(port)
-        config_path = self.state_dir / ("directus.env" if port in (None, self.info.ports["directus"]) else f"directus-{port}.env")
-        # Directus prefers a config file over the environment (lessons.md): give it one we own.
-        config_path.write_text("".join(f"{k}={v}\n" for k, v in config.items()))
-        config_path.chmod(0o600)
+        config_path = self.write_config(config, port)
         cli = " ".join(self.install.cli_command())
         env = {k: v for k, v in self.install.node.env().items() if not k.startswith(("DB_", "ADMIN_", "TRM_CMD_"))}
         env.update(config)

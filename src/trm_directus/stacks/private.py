@@ -100,7 +100,8 @@ def ensure_shared_root(path: Path) -> Path:
 
 
 def write_secret(path: Path, text: str) -> None:
-    """Create `path` (which must not exist) with mode 0600 and write `text`; never through a symlink."""
+    """Create `path` (which must not exist) with mode 0600 and write `text`; never through a symlink.
+    (secretfile.write_private replaces a file atomically instead, for files rewritten at every boot.)"""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(text)
