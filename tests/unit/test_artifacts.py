@@ -26,14 +26,23 @@ def test_committed_ui_file_is_valid_and_in_canonical_form(repo):
     assert document.render(doc) == path.read_text()
 
 
-def test_every_phase1_collection_has_a_default_list_layout(repo):
+def test_every_collection_has_a_default_layout_and_geometry_collections_a_map(repo):
     schema = yaml.safe_load((repo / "snapshots" / "schema.yaml").read_text())
     tables = {c["collection"] for c in schema["collections"] if c.get("schema")}
+    types = {(f["collection"], f["field"]): f["type"] for f in schema["fields"]}
     layouts = {p["collection"]: p for p in committed(repo).section(PRESETS) if p["bookmark"] is None}
     assert tables - set(layouts) == set()
     for name, preset in layouts.items():
         query = preset["layout_query"][preset["layout"]]
-        assert query["fields"] and query["sort"] and query["limit"] in (25, 50, 100), name
+        assert query["sort"] and query["limit"] in (25, 50, 100, 1000), name
+        if preset["layout"] == "map":
+            geometry = preset["layout_options"]["map"]["geometryField"]
+            assert types[(name, geometry)].startswith("geometry"), name
+        else:
+            assert preset["layout"] == "tabular" and query["fields"], name
+            assert all((name, f.split(".")[0]) in types for f in query["fields"]), name
+    maps = {name for name, p in layouts.items() if p["layout"] == "map"}
+    assert maps == {"geofences", "waypoints", "speed_limit_zones"}
     assert layouts["entries"]["layout_query"]["tabular"]["fields"][:5] == [
         "race_number",
         "class_id",
