@@ -139,3 +139,13 @@ def seed_rally_albania(c, against=None, token=None, dry_run=False):
 def course_import(c, file, event, stage=None, dry_run=False):
     """Import an OpenRally GPX file as a stage of an event's course (dev stack; idempotent)."""
     cli(c, "course-import", file, "--event", event, *opt("--stage", stage), *(["--dry-run"] if dry_run else []))
+@task(name="ui-snapshot", help={"out": "where to write (default snapshots/ui.yaml)"})
+def ui_snapshot(c, out=None):
+    """Capture the dev stack's default list layouts and dashboards into snapshots/ui.yaml."""
+    cli(c, "ui-snapshot", *opt("--out", out))
+
+
+@task(name="ui-apply", help={"dry_run": "preview only", "prune": "also delete layouts/dashboards the file does not name"})
+def ui_apply(c, dry_run=False, prune=False):
+    """Apply snapshots/ui.yaml to the dev stack (boot does it by itself)."""
+    cli(c, "ui-apply", *(["--dry-run"] if dry_run else []), *(["--prune"] if prune else []))

@@ -64,3 +64,21 @@ def bootstrap(dsn: str, *, migrations_dir: Path | None, custom_dir: Path | None,
         )
     console.info(f"Directus bootstrap finished in {console.fmt_seconds(result.seconds)}")
     return "installed" if "Installing Directus system tables" in result.output else "migrated"
+
+
+def ensure_project_owner(dsn: str, owner: str | None) -> bool:
+    """Directus reads PROJECT_OWNER only when it installs a database; a database installed without
+    one keeps blocking the first admin login with the licence dialog (lessons.md). Set it when the
+    settings have none; an owner already recorded is never replaced. True when it was set."""
+    if not owner or "@" not in owner:
+        return False
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute("SELECT id, project_owner FROM directus_settings ORDER BY id LIMIT 1").fetchone()
+        if row and row[1]:
+            return False
+        if row:
+            conn.execute("UPDATE directus_settings SET project_owner = %s WHERE id = %s", (owner, row[0]))
+        else:
+            conn.execute("INSERT INTO directus_settings (project_owner) VALUES (%s)", (owner,))
+    console.info(f"project owner set to {owner} (the database had none)")
+    return True

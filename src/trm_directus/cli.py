@@ -19,6 +19,8 @@ COMMANDS = (
     "snapshot",
     "diff",
     "apply",
+    "ui-snapshot",
+    "ui-apply",
     "drift",
     "model",
     "extensions",

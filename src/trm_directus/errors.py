@@ -112,6 +112,10 @@ class DriftFound(TrmError):
     exit_code = EXIT_DRIFT
 
 
+class ArtifactError(TrmError):
+    """A system artifact file (snapshots/ui.yaml) is invalid, or cannot be captured or applied."""
+
+
 class SeedError(TrmError):
     """A seed file is invalid or could not be loaded; nothing was written."""
 

@@ -7,6 +7,8 @@ import os
 import re
 from pathlib import Path
 
+import yaml
+
 from .errors import ConfigError
 
 _ARG = re.compile(r"^ARG\s+DIRECTUS_VERSION=(?P<version>\S+)\s*$", re.MULTILINE)
@@ -52,7 +54,7 @@ def native_package_dir(root: Path | None = None) -> Path:
 
 def check(root: Path | None = None, snapshot_path: Path | None = None) -> list[str]:
     """Every disagreement between the pin and the places that must follow it (empty when all agree):
-    the Dockerfile's FROM, the native package and its lockfile, the snapshot's `directus:`."""
+    the Dockerfile's FROM, the native package and its lockfile, the snapshots' `directus:`."""
     from .schema import snapshot  # local: schema imports pins
 
     root = root or repo_root()
@@ -62,6 +64,10 @@ def check(root: Path | None = None, snapshot_path: Path | None = None) -> list[s
     committed = snapshot.read(snapshot_path)
     if committed is not None and str(committed.get("directus")) != pin:
         problems.append(f"{snapshot_path}: captured on Directus {committed.get('directus')}, the pin is {pin}")
+    ui = snapshot_path.parent / "ui.yaml"  # system artifacts (list layouts, dashboards)
+    captured_on = (yaml.safe_load(ui.read_text()) or {}).get("directus") if ui.exists() else pin
+    if str(captured_on) != pin:
+        problems.append(f"{ui}: captured on Directus {captured_on}, the pin is {pin}")
     text = dockerfile(root).read_text()
     m = _FROM.search(text)
     if not m:

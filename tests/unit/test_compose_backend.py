@@ -25,6 +25,7 @@ def test_compose_env_carries_generated_secrets_and_ports(tmp_path):
     env = stack.compose_env()
     assert env["DIRECTUS_PORT"] == "18055" and env["DB_PORT_PUBLISHED"] == "15432"
     assert len(env["SECRET"]) >= 32 and env["ADMIN_PASSWORD"] and env["DB_PASSWORD"]
+    assert env["PROJECT_OWNER"] == env["ADMIN_EMAIL"]  # no licence dialog on the first login
     assert stack.url == "http://127.0.0.1:18055"
     again = ComposeStack(tmp_path)  # nothing persisted before start: new secrets
     assert again.project != "" and again.info.secret
@@ -41,6 +42,7 @@ def test_compose_file_has_healthchecks_gating_directus(repo):
     }
     assert services["db"]["image"].startswith("timescale/timescaledb-ha")
     assert "db-data" in doc["volumes"] and "uploads" in doc["volumes"]
+    assert services["directus"]["environment"]["PROJECT_OWNER"] == "${PROJECT_OWNER:-}"
 
 
 def test_compose_database_is_an_exact_timescaledb_ha_tag_on_the_postgresql_major_ci_installs(repo):

@@ -2,7 +2,8 @@
 
 import pytest
 
-from trm_directus.commands.preflight import problems
+from trm_directus.commands.preflight import problems, project_owner_problems
+from trm_directus.stacks.base import StackInfo, directus_settings
 
 GOOD = {
     "SECRET": "kQ3v9Zr2-Lw8Yt1Bn6Hc0Pd5Sx7Jm4Ef",
@@ -58,3 +59,19 @@ def test_weak_settings_are_named_without_printing_the_value(name, value, expecte
 def test_every_weak_setting_is_reported_at_once():
     found = problems({"SECRET": "short", "ADMIN_PASSWORD": "password", "ADMIN_TOKEN": "abc", "DB_PASSWORD": ""})
     assert [p.split(" is ")[0] for p in found] == ["SECRET", "ADMIN_PASSWORD", "ADMIN_TOKEN", "DB_PASSWORD"]
+
+
+def test_empty_or_malformed_project_owner_is_reported():
+    assert project_owner_problems({"PROJECT_OWNER": "ops@example.com"}) == []
+    assert "PROJECT_OWNER is empty" in project_owner_problems({})[0]
+    assert "PROJECT_OWNER is empty" in project_owner_problems({"PROJECT_OWNER": "  "})[0]
+    assert "not an e-mail address" in project_owner_problems({"PROJECT_OWNER": "ops"})[0]
+
+
+def test_stack_settings_pass_preflight_with_the_admin_as_project_owner(tmp_path):
+    info = StackInfo.load_or_new(
+        tmp_path, "native", persistent=False, ports={"directus": None, "postgres": None}, database="d", user="u"
+    )
+    settings = directus_settings(info, public_url="http://127.0.0.1:1", host="127.0.0.1", port=1)
+    assert settings["PROJECT_OWNER"] == info.admin_email
+    assert problems(settings) == [] and project_owner_problems(settings) == []

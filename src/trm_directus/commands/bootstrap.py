@@ -22,4 +22,5 @@ def run(args: argparse.Namespace) -> int:
     dsn = db.resolve_dsn(args.dsn)
     db.wait_for(dsn, db.timeout_from_env()).close()
     bootstrap.bootstrap(dsn, migrations_dir=Path(migrations) if migrations else None, custom_dir=custom, force=args.force)
+    bootstrap.ensure_project_owner(dsn, os.environ.get("PROJECT_OWNER"))
     return 0

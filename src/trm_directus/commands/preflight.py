@@ -75,6 +75,22 @@ def problems(env: dict[str, str]) -> list[str]:
     return found
 
 
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def project_owner_problems(env: dict[str, str]) -> list[str]:
+    """Directus reads PROJECT_OWNER at bootstrap; without it the first admin login is blocked by a licence dialog."""
+    owner = env.get("PROJECT_OWNER", "").strip()
+    if not owner:
+        return [
+            "PROJECT_OWNER is empty: set it to the licence owner's e-mail "
+            "(without it the first admin login is blocked by Directus's licence dialog)"
+        ]
+    if not EMAIL.match(owner):
+        return [f"PROJECT_OWNER is not an e-mail address: {owner!r}"]
+    return []
+
+
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return sub.add_parser(
         "preflight", help="check boot settings (SECRET, ADMIN_PASSWORD, ADMIN_TOKEN, DB_PASSWORD) before anything runs"
@@ -82,7 +98,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    found = problems(dict(os.environ))
+    found = problems(dict(os.environ)) + project_owner_problems(dict(os.environ))
     if not found:
         console.info("preflight: settings look safe")
         return 0

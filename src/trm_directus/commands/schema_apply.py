@@ -7,11 +7,14 @@ import os
 from pathlib import Path
 
 from .. import db, pins
+from ..artifacts import sync
 from ..schema import apply
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("schema-apply", help="boot step 3: apply the committed snapshot, refusing destructive changes")
+    p = sub.add_parser(
+        "schema-apply", help="boot step 3: apply the committed snapshot (refusing destructive changes), then snapshots/ui.yaml"
+    )
     p.add_argument("--dsn", help="PostgreSQL URL (default: from DB_* variables)")
     p.add_argument("--snapshot", type=Path, help="snapshot file (default: SNAPSHOT_PATH or snapshots/schema.yaml)")
     p.add_argument(
@@ -45,4 +48,6 @@ def run(args: argparse.Namespace) -> int:
         full=args.full or apply.truthy(env.get(apply.FORCE_FULL)),
         db_init_dir=db_init if db_init.is_dir() else None,
     )
+    # Right after the schema they refer to: list layouts, dashboards (snapshots/ui.yaml).
+    sync.boot_apply(dsn, path, dry_run=args.dry_run)
     return 0

@@ -9,7 +9,9 @@ On a throw-away native stack built from a clean database with only the committed
 4. boot a second time on the same database: no db-init file applied, the schema step recognises
    the database as unchanged, Directus's own diff (POST /schema/diff) of the committed snapshot
    is empty, and the snapshot is the same as after the first boot;
-5. the version pins agree and db-init files are well-formed.
+5. the version pins agree and db-init files are well-formed;
+6. system artifacts (snapshots/ui.yaml): the database built from the file holds exactly it (and a
+   capture writes the same bytes); the second boot applies nothing and changes none of it.
 Exit 0 clean, 2 drift (readable diff on stdout, Markdown report for CI), 1 error.
 """
 
@@ -23,6 +25,8 @@ from pathlib import Path
 import psycopg
 
 from .. import console, migrations, pins
+from ..artifacts import registry as artifact_files
+from ..artifacts import sync as artifact_sync
 from ..directus_api import Directus
 from ..stacks.native import NativeStack
 from . import apply, normalize, snapshot
@@ -47,12 +51,13 @@ class DriftReport:
     unmanaged: list[str] = field(default_factory=list)
     idempotency: list[str] = field(default_factory=list)
     pins: list[str] = field(default_factory=list)
+    artifacts: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     snapshot_path: str = ""
 
     @property
     def clean(self) -> bool:
-        return self.diff.empty and not (self.unmanaged or self.idempotency or self.pins)
+        return self.diff.empty and not (self.unmanaged or self.idempotency or self.pins or self.artifacts)
 
     def render_text(self) -> str:
         lines = [f"drift gate: {'CLEAN' if self.clean else 'DRIFT'} ({self.snapshot_path})"]
@@ -62,6 +67,7 @@ class DriftReport:
             ("columns Directus does not know (raw SQL on Directus tables)", self.unmanaged),
             ("second boot is not a no-op", self.idempotency),
             ("version pins disagree", self.pins),
+            ("system artifacts (list layouts, dashboards) differ", self.artifacts),
         ):
             if items:
                 lines.append(f"{title}:")
@@ -81,6 +87,7 @@ class DriftReport:
             ("Columns Directus does not know", self.unmanaged),
             ("Second boot is not a no-op", self.idempotency),
             ("Version pins disagree", self.pins),
+            ("System artifacts differ", self.artifacts),
         ):
             if items:
                 extra += f"\n## {title}\n\n" + "\n".join(f"- `{i}`" for i in items) + "\n"
@@ -111,6 +118,9 @@ def gate(snapshot_path: Path, db_init_dir: Path, *, root: Path | None = None) ->
         with psycopg.connect(stack.info.dsn) as conn:
             report.unmanaged = [f"{t}.{c}" for t, c in conn.execute(_UNMANAGED_SQL) if t not in owned]
             ledger = conn.execute(f"SELECT file_name, checksum, applied_at FROM {migrations.LEDGER} ORDER BY number").fetchall()
+            files = {n: artifact_files.default_path(n, Path(snapshot_path).parent) for n in artifact_files.FILES}
+            report.artifacts = [d for n, p in files.items() for d in artifact_sync.differences(conn, p, n)]
+            captured = {n: artifact_sync.document.render(artifact_sync.capture(conn, n)) for n in files}
 
         t1 = time.monotonic()
         stack.stop_directus()
@@ -129,6 +139,9 @@ def gate(snapshot_path: Path, db_init_dir: Path, *, root: Path | None = None) ->
                 sections = remaining.get("diff", {})
                 items = [f"{s} {e.get('collection')}.{e.get('field') or ''}".rstrip(".") for s in sections for e in sections[s]]
                 report.idempotency.append(f"Directus would still apply {len(items)} change(s): {', '.join(items[:10])}")
+        for n, p in files.items():
+            if p.exists() and f"{n} artifacts: {artifact_sync.MSG_UNCHANGED}" not in log:
+                report.idempotency.append(f"{p.name} was applied again on the second boot")
         again, _ = snapshot.without_tables(api.snapshot(), owned)
         if again != fresh:
             second = diffs.compute(fresh, again)
@@ -139,6 +152,9 @@ def gate(snapshot_path: Path, db_init_dir: Path, *, root: Path | None = None) ->
                 != ledger
             ):
                 report.idempotency.append("the db-init ledger changed on the second boot")
+            for n, text in captured.items():
+                if artifact_sync.document.render(artifact_sync.capture(conn, n)) != text:
+                    report.idempotency.append(f"{n} artifacts changed between boots")
     report.timings["total"] = time.monotonic() - t0
     return report
 
@@ -153,6 +169,7 @@ def write_report(report: DriftReport, path: Path) -> None:
         "unmanaged": report.unmanaged,
         "idempotency": report.idempotency,
         "pins": report.pins,
+        "artifacts": report.artifacts,
         "timings": report.timings,
     }
     path.with_suffix(".json").write_text(json.dumps(verdict, indent=2) + "\n")

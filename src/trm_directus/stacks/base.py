@@ -113,6 +113,8 @@ def directus_settings(
         "ADMIN_EMAIL": info.admin_email,
         "ADMIN_PASSWORD": info.admin_password,
         "ADMIN_TOKEN": info.admin_token,
+        # Without a project owner the first admin login is blocked by a licence dialog (lessons.md).
+        "PROJECT_OWNER": info.admin_email,
         "HOST": host,
         "PORT": str(port),
         "PUBLIC_URL": public_url,

@@ -89,6 +89,7 @@ class ComposeStack(StackLifecycle):
             "ADMIN_EMAIL": self.info.admin_email,
             "ADMIN_PASSWORD": self.info.admin_password,
             "ADMIN_TOKEN": self.info.admin_token,
+            "PROJECT_OWNER": self.info.admin_email,
             "PUBLIC_URL": self.url,
         }
         env.update(self.extra_env)

@@ -1,0 +1,38 @@
+"""`ui-apply`: make a database hold snapshots/ui.yaml (list layouts, dashboards, panels)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import psycopg
+
+from .. import console
+from ..artifacts import document, registry, sync
+from ..errors import ArtifactError
+from . import _artifacts
+
+NAME = "ui"
+
+
+def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("ui-apply", help="apply snapshots/ui.yaml to the dev stack (or --dsn); boot does it by itself")
+    p.add_argument("--file", type=Path, help="artifact file (default: snapshots/ui.yaml)")
+    p.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+    p.add_argument("--prune", action="store_true", help="also delete layouts/dashboards/panels the file does not name")
+    _artifacts.add_dsn(p)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    path = args.file or _artifacts.default_file(NAME)
+    doc = document.read(path, NAME, registry.kinds(NAME))
+    if doc is None:
+        raise ArtifactError(f"{path} is absent or blank", "capture it first: `python -m trm_directus ui-snapshot`")
+    with psycopg.connect(_artifacts.dsn(args), autocommit=True) as conn:
+        plan = sync.apply(conn, doc, prune=args.prune, dry_run=args.dry_run)
+    console.out(f"{path}: {plan.summary()}")
+    console.out(plan.render(prune=args.prune))
+    if args.dry_run:
+        console.out("dry run: nothing was written")
+    return 0

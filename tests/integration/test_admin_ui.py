@@ -1,0 +1,166 @@
+"""The operator's admin UI in a real browser (Debian's Chromium via Playwright) on a seeded stack.
+
+Steps, each timed and screenshotted to reports/ui/: the licence dialog shows without a project
+owner and not with one (login through the form), the entries list shows the committed columns in
+race-number order, Rally Albania 2026 shows its 18 classes, an entry is created through the form,
+a duplicate race number is refused with a readable error and writes nothing, the Event overview
+dashboard counts the new entry. Console errors other than Directus's own fail the test.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import REPO, execute, query
+from tests.integration import browser
+from trm_directus.artifacts import document as artifact_document
+from trm_directus.artifacts import registry
+from trm_directus.seed import document, loader
+
+pytestmark = [pytest.mark.integration, pytest.mark.directus]
+
+RALLY = REPO / "seeds" / "rally-albania-2026.yaml"
+RACE_NUMBER = 777
+LICENCE_TEXT = "BSL 1.1 license"  # Directus's "project owner" dialog
+
+
+@pytest.fixture(scope="module")
+def seeded(stack, api):
+    t0 = time.monotonic()
+    loader.load(api, document.load(RALLY))
+    return time.monotonic() - t0
+
+
+@pytest.fixture
+def ui(stack, capsys):
+    reason = browser.why_no_browser()
+    if reason:
+        pytest.skip(f"browser test skipped: {reason}")
+    from playwright.sync_api import sync_playwright
+
+    def report(line: str) -> None:
+        with capsys.disabled():
+            print(line, flush=True)
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(browser.CHROMIUM), chromium_sandbox=False)
+        page = chromium.new_page(viewport={"width": 1920, "height": 1080})
+        page.set_default_timeout(30_000)
+        session = browser.Session(page, browser.fresh_screenshot_dir(), report)
+        page.on("console", session.on_console)
+        page.on("pageerror", session.on_page_error)
+        try:
+            yield session
+        finally:
+            chromium.close()
+
+
+def entries_columns() -> list[str]:
+    doc = artifact_document.read(REPO / "snapshots" / "ui.yaml", "ui", registry.kinds("ui"))
+    preset = next(p for p in doc.section(registry.kinds("ui")[0]) if p["collection"] == "entries" and not p["bookmark"])
+    return preset["layout_query"]["tabular"]["fields"]
+
+
+def test_operator_walkthrough_in_the_admin_ui(stack, api, seeded, ui):
+    page, url = ui.page, stack.url
+    t_total = time.monotonic()
+    ui.report(f"[ui] stack {url}; Rally Albania seeded in {seeded:.1f}s")
+    event = api.get("/items/events", filter={"slug": {"_eq": "rally-albania-2026"}}, fields="id")[0]["id"]
+    entries_before = query(stack.info.dsn, "SELECT count(*) FROM entries")[0][0]
+
+    with ui.timed(1, "login") as shot:
+        # Proof that the check can fail: a database without a project owner shows the dialog.
+        execute(stack.info.dsn, "UPDATE directus_settings SET project_owner = NULL")
+        page.goto(f"{url}/admin/login")
+        page.fill("input[type=email]", stack.info.admin_email)
+        page.fill("input[type=password]", stack.info.admin_password)
+        page.screenshot(path=shot.with_name("01a-login-form.png"))
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda u: "/admin/login" not in u)
+        page.get_by_text(LICENCE_TEXT).wait_for()
+        page.screenshot(path=shot.with_name("01b-licence-dialog-without-owner.png"))
+        # With the owner the stacks set (PROJECT_OWNER), no dialog.
+        execute(stack.info.dsn, "UPDATE directus_settings SET project_owner = %s", (stack.info.admin_email,))
+        page.goto(f"{url}/admin/content")
+        browser.nav_link(page, "Entries").wait_for()
+        page.wait_for_timeout(500)
+        assert page.get_by_text(LICENCE_TEXT).count() == 0
+        page.screenshot(path=shot)
+
+    with ui.timed(2, "entries-list") as shot:
+        browser.nav(page, "Entries")
+        page.locator("table tbody tr", has_text="Rally Albania 2026").first.wait_for()  # rows, not "Loading..."
+        page.screenshot(path=shot)
+        headers = [h.strip() for h in page.locator("table thead th .name").all_inner_texts()]
+        expected = [browser.column_label(api, "entries", f) for f in entries_columns()]
+        assert headers == expected
+        numbers = [c.strip() for c in page.locator("table tbody tr td:nth-child(2)").all_inner_texts()]
+        assert numbers == ["1", "101", "301", "401"]  # sorted by race number, as the layout says
+
+    with ui.timed(3, "event-classes") as shot:
+        browser.nav(page, "Events")
+        page.locator("table tbody tr", has_text="Rally Albania 2026").click()
+        classes = page.locator(".field", has=page.get_by_text("Classes", exact=True)).first
+        classes.get_by_text("M-1 · ").wait_for()
+        classes.evaluate("e => e.scrollIntoView({block: 'start'})")
+        seen = browser.CLASS_CODE.findall(classes.inner_text())
+        page.screenshot(path=shot)
+        pages = classes.locator(".v-pagination button", has_text="2")
+        if pages.count():  # the list shows 15 per page
+            pages.first.click()
+            classes.get_by_text("C-3 · ").wait_for(state="hidden")
+            classes.evaluate("e => e.scrollIntoView({block: 'start'})")
+            seen += browser.CLASS_CODE.findall(classes.inner_text())
+            page.screenshot(path=shot.with_name("03b-event-classes-page-2.png"))
+        codes = {c["code"] for c in api.get("/items/classes", filter={"event_id": {"_eq": event}}, fields="code", limit=-1)}
+        assert len(seen) == 18 and set(seen) == codes, seen
+
+    with ui.timed(4, "create-entry") as shot:
+        browser.nav(page, "Entries")
+        browser.header_button(page, "add").click()
+        page.get_by_text("Race Number", exact=True).wait_for()
+        browser.pick_related(page, "Event ID", "Rally Albania 2026")
+        page.locator(".field", has=page.get_by_text("Race Number", exact=True)).first.locator("input").fill(str(RACE_NUMBER))
+        browser.pick_related(page, "Class ID", "Car 1")
+        browser.header_button(page, "check").click()
+        page.wait_for_url(f"{url}/admin/content/entries")
+        page.locator("table tbody tr", has_text=str(RACE_NUMBER)).wait_for()
+        page.wait_for_timeout(500)  # the list re-renders after the save
+        page.screenshot(path=shot)
+        [created] = api.get(
+            "/items/entries", filter={"race_number": {"_eq": RACE_NUMBER}}, fields="status,class_id.code,event_id.slug"
+        )
+        assert created == {"status": "registered", "class_id": {"code": "C-1"}, "event_id": {"slug": "rally-albania-2026"}}
+
+    with ui.timed(5, "duplicate-race-number") as shot:
+        ui.expected.append(("/items/entries", "duplicate-race-number"))  # the refused POST (400)
+        browser.header_button(page, "add").click()
+        page.get_by_text("Race Number", exact=True).wait_for()
+        browser.pick_related(page, "Event ID", "Rally Albania 2026")
+        page.locator(".field", has=page.get_by_text("Race Number", exact=True)).first.locator("input").fill(str(RACE_NUMBER))
+        browser.pick_related(page, "Class ID", "Quad 2WD")
+        browser.header_button(page, "check").click()
+        notice = page.locator(".v-notice", has_text="has to be unique")
+        notice.wait_for()
+        page.screenshot(path=shot)
+        assert "race_number" in notice.inner_text() and page.url.endswith("/admin/content/entries/+")
+
+    with ui.timed(6, "nothing-written") as shot:
+        assert len(api.get("/items/entries", filter={"race_number": {"_eq": RACE_NUMBER}}, fields="id")) == 1
+        assert query(stack.info.dsn, "SELECT count(*) FROM entries WHERE race_number = %s", (RACE_NUMBER,))[0][0] == 1
+        assert query(stack.info.dsn, "SELECT count(*) FROM entries")[0][0] == entries_before + 1
+        page.locator("a[href='/admin/insights']").first.click()
+        discard = page.get_by_role("button", name="Discard Changes")
+        discard.or_(page.get_by_text("Event overview").first).first.wait_for()
+        if discard.count():  # leaving the refused form: Directus asks about the unsaved changes
+            discard.click()
+        page.get_by_text("Event overview").first.click()
+        metric = page.locator(".v-workspace-tile", has=page.get_by_text("Entries", exact=True)).first
+        metric.get_by_text(str(entries_before + 1), exact=True).wait_for()
+        page.wait_for_timeout(1000)  # let the charts finish drawing for the screenshot
+        page.screenshot(path=shot)
+
+    ui.report(f"[ui] browser steps {sum(t for _, t, _ in ui.timings):.1f}s, test total {time.monotonic() - t_total:.1f}s")
+    assert ui.unexpected() == []
