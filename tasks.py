@@ -139,6 +139,8 @@ def seed_rally_albania(c, against=None, token=None, dry_run=False):
 def course_import(c, file, event, stage=None, dry_run=False):
     """Import an OpenRally GPX file as a stage of an event's course (dev stack; idempotent)."""
     cli(c, "course-import", file, "--event", event, *opt("--stage", stage), *(["--dry-run"] if dry_run else []))
+
+
 @task(name="ui-snapshot", help={"out": "where to write (default snapshots/ui.yaml)"})
 def ui_snapshot(c, out=None):
     """Capture the dev stack's default list layouts and dashboards into snapshots/ui.yaml."""
