@@ -155,6 +155,7 @@ def test_rest_apply_counts_every_affected_row_and_blocks_what_the_database_would
     fault_report.data_lost = "none unless allowed"
 
 
+@pytest.mark.slow  # six boots of the entrypoint on one database
 @pytest.mark.fault("stale snapshot narrows a column of a table with data (boot, step 3)")
 def test_boot_refuses_a_narrowing_and_only_the_snapshot_token_allows_it_once(guarded, fault_report):
     before = guarded.column("orgs")

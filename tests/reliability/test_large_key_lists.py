@@ -10,15 +10,8 @@ import yaml
 from tests.conftest import run_cli
 from trm_directus.directus_api import MAX_FILTER_CHARS, chunks
 from trm_directus.seed import synthetic
-from trm_directus.stacks.native import NativeStack
 
 ENTRIES = 3000
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with NativeStack() as s:
-        yield s
 
 
 @pytest.mark.integration
