@@ -3,7 +3,9 @@
 A plan is one `KindDiff` per kind, in registry order. Applying runs in one transaction: creates
 and updates in registry order, then (only where pruning applies) deletions in reverse order.
 Rows the file does not name are never deleted at boot unless their kind says so
-(`Kind.prune_at_boot`): they are listed as "not in the file, kept".
+(`Kind.prune_at_boot`): they are listed as "not in the file, kept". Concurrent appliers (two
+containers booting on one database) are serialised by the transaction advisory lock
+6076003918789366832 (the bytes of `TRM_ART0`): natural keys are not unique in Directus's tables.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from . import document, registry
 from .kind import KindDiff
 
 MSG_UNCHANGED = "nothing to apply"
+LOCK = int.from_bytes(b"TRM_ART0", "big")
 
 
 @dataclass
@@ -87,6 +90,7 @@ def apply(conn: psycopg.Connection, doc: document.Document, *, prune: bool = Fal
     """Make the database hold what the file says (one transaction); returns the plan it carried out."""
     check(conn, doc)
     with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
         p = plan(conn, doc)
         if dry_run or not p.writes(prune=prune):
             return p
