@@ -33,6 +33,9 @@ RALLY = REPO / "seeds" / "rally-albania-2026.yaml"
 @pytest.fixture(scope="module")
 def older_seed(tmp_path_factory) -> str:
     data = yaml.safe_load(RALLY.read_text())
+    for stage in data["events"][0].get("stages") or []:
+        if stage.get("course"):  # course files are relative to the seed file: this copy lives elsewhere
+            stage["course"] = str(RALLY.parent / stage["course"])
     data["events"][0]["entries"] = []
     data["events"][0]["classes"][0]["name"] += " (old name)"
     path = tmp_path_factory.mktemp("seed") / "older.yaml"
