@@ -63,6 +63,12 @@ def copy_pre_schema_db_init(target: Path) -> Path:
     return target
 
 
+def next_db_init_file(db_init: Path, slug: str) -> Path:
+    """A new pre-schema file numbered after the highest one there (a lower number is refused as out of order)."""
+    highest = max(int(p.name[:3]) for p in db_init.glob("[0-9][0-9][0-9]_*.sql"))
+    return db_init / f"{highest + 1:03d}_{slug}.sql"
+
+
 @pytest.fixture
 def db_init_copy(tmp_path: Path) -> Path:
     """A private copy of the committed pre-schema db-init files that a test may edit."""

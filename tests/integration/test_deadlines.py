@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import db_env, query, run_cli
+from tests.conftest import db_env, next_db_init_file, query, run_cli
 from trm_directus.migrations import ADVISORY_LOCK_ID, LEDGER
 
 pytestmark = pytest.mark.integration
@@ -36,7 +36,8 @@ def test_a_held_db_init_lock_ends_the_wait_naming_the_holder(fresh_db, db_init_c
 
 def test_a_locked_table_fails_the_file_after_lock_timeout_naming_the_holder(fresh_db, db_init_copy):
     assert migrate(fresh_db, db_init_copy).returncode == 0
-    (db_init_copy / "004_add_column.sql").write_text("ALTER TABLE positions ADD COLUMN note text;\n")
+    added = next_db_init_file(db_init_copy, "add_column")
+    added.write_text("ALTER TABLE positions ADD COLUMN note text;\n")
     with psycopg.connect(fresh_db, application_name="report-export") as holder:
         holder.execute("LOCK TABLE positions IN ACCESS SHARE MODE")  # a long read, e.g. an export
         t0 = time.monotonic()
@@ -46,12 +47,12 @@ def test_a_locked_table_fails_the_file_after_lock_timeout_naming_the_holder(fres
         holder.rollback()
     assert cli.returncode == 1, cli.stderr
     assert 2 <= took < 20
-    assert "004_add_column.sql:1 failed: 55P03 canceling statement due to lock timeout after 2s" in cli.stderr
+    assert f"{added.name}:1 failed: 55P03 canceling statement due to lock timeout after 2s" in cli.stderr
     assert "(DB_INIT_TABLE_LOCK_TIMEOUT_SECONDS)" in cli.stderr
     assert f"the lock is held by pid {pid} (report-export; idle in transaction" in cli.stderr
     assert "LOCK TABLE positions" in cli.stderr
     assert "nothing of this file was applied" in cli.stderr
-    assert query(fresh_db, f"SELECT count(*) FROM {LEDGER} WHERE file_name = '004_add_column.sql'")[0][0] == 0
+    assert query(fresh_db, f"SELECT count(*) FROM {LEDGER} WHERE file_name = %s", (added.name,))[0][0] == 0
     note = "SELECT count(*) FROM information_schema.columns WHERE table_name = 'positions' AND column_name = 'note'"
     assert query(fresh_db, note)[0][0] == 0
     again = migrate(fresh_db, db_init_copy)
@@ -60,12 +61,13 @@ def test_a_locked_table_fails_the_file_after_lock_timeout_naming_the_holder(fres
 
 def test_a_statement_past_its_deadline_is_cancelled_and_named(fresh_db, db_init_copy):
     assert migrate(fresh_db, db_init_copy).returncode == 0
-    (db_init_copy / "004_slow.sql").write_text("CREATE TABLE slow_marker (x int);\nSELECT pg_sleep(30);\n")
+    slow = next_db_init_file(db_init_copy, "slow")
+    slow.write_text("CREATE TABLE slow_marker (x int);\nSELECT pg_sleep(30);\n")
     t0 = time.monotonic()
     cli = migrate(fresh_db, db_init_copy, DB_INIT_STATEMENT_TIMEOUT_SECONDS="1.5")
     assert cli.returncode == 1
     assert time.monotonic() - t0 < 20
-    assert "004_slow.sql:2 failed: 57014 canceling statement due to statement timeout after 1.5s" in cli.stderr
+    assert f"{slow.name}:2 failed: 57014 canceling statement due to statement timeout after 1.5s" in cli.stderr
     assert "DB_INIT_STATEMENT_TIMEOUT_SECONDS" in cli.stderr
     assert query(fresh_db, "SELECT to_regclass('slow_marker')")[0][0] is None
 
