@@ -63,19 +63,24 @@ def validate(event: dict[str, Any], path: tuple, problems, check_item, unique, o
     from ..errors import CourseError
     from .document import _iso_datetime
 
-    defaults = event.get("radius_defaults") or []
+    defaults = _list(event.get("radius_defaults"))  # anything but a list was reported with the event's types
     valid = [
         (d, (*path, "radius_defaults", i))
         for i, d in enumerate(defaults)
         if check_item(d, "radius_default", (*path, "radius_defaults", i), problems)
     ]
     unique([(d.get("type"), (*p, "type")) for d, p in valid], "radius default type in this event", problems)
+    radii = {
+        d["type"]: (d["open"], d["validation"])
+        for d, _ in valid
+        if isinstance(d.get("type"), str) and all(isinstance(d.get(k), int) for k in ("open", "validation"))
+    }
     for d, p in valid:
         if isinstance(d.get("open"), int) and isinstance(d.get("validation"), int) and d["validation"] > d["open"]:
             problems.add(
                 (*p, "validation"), f"validation radius {d['validation']} m is larger than the opening radius {d['open']} m"
             )
-    stages = event.get("stages") or []
+    stages = _list(event.get("stages"))
     valid = [(s, (*path, "stages", i)) for i, s in enumerate(stages) if check_item(s, "stage", (*path, "stages", i), problems)]
     names = unique([(s.get("name"), (*p, "name")) for s, p in valid], "stage name in this event", problems)
     unique([(s.get("sort_order"), (*p, "sort_order")) for s, p in valid], "stage sort_order in this event", problems)
@@ -84,22 +89,24 @@ def validate(event: dict[str, Any], path: tuple, problems, check_item, unique, o
         if s.get("starts_at") is not None and (error := _iso_datetime(s["starts_at"])):
             problems.add((*p, "starts_at"), error)
         ref = s.get("start_order_input_stage")
-        if ref is not None and (ref not in names or ref == s.get("name")):
+        if isinstance(ref, str) and (ref not in names or ref == s.get("name")):
             problems.add((*p, "start_order_input_stage"), f"{ref!r} is not another stage of this event")
-        if s.get("course") is not None:
+        if isinstance(s.get("course"), str):  # another type was reported by check_item
             file = (base / s["course"]).resolve()
             if not file.is_file():
                 problems.add((*p, "course"), f"course file {file} does not exist (paths are relative to the seed file)")
                 continue
             s["course"] = str(file)
-            defaults = {
-                d["type"]: (d["open"], d["validation"]) for d in event.get("radius_defaults") or [] if isinstance(d, dict)
-            }
             try:
-                exchange.read_files([file], s.get("name"), defaults, str(event.get("slug")))
+                name = s["name"] if isinstance(s.get("name"), str) else None  # a wrong type was reported above
+                exchange.read_files([file], name, radii, str(event.get("slug")))
             except CourseError as exc:
                 for line in exc.details.splitlines():
                     problems.add((*p, "course"), line.strip())
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
 
 
 def dependency_levels(stages: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
