@@ -62,6 +62,8 @@ class Graph:
     def entry(self, event=None, klass=None, race_number=301, **over):
         event = event or self.event()
         klass = klass or self.klass(event)
+        if "vehicle_id" not in over and event.get("discipline", "rally") in ("rally", "time-trial", "regatta"):
+            over["vehicle_id"] = self.vehicle()["id"]  # motorised disciplines race a vehicle (discipline rules)
         return self.api.post(
             "/items/entries", {"event_id": event["id"], "class_id": klass["id"], "race_number": race_number, **over}
         )

@@ -178,7 +178,8 @@ def test_composite_uniques_refuse_duplicates_with_a_client_error(g, stack, colle
     elif collection == "organization_devices":
         body = {"organization_id": org["id"], "device_id": g.device()["id"]}
     elif collection == "entry_crew":
-        body = {"entry_id": g.entry()["id"], "user_id": g.user()["id"], "role": "pilot"}
+        # a role without a per-entry maximum, so the composite unique (not the discipline rules) answers
+        body = {"entry_id": g.entry()["id"], "user_id": g.user()["id"], "role": "mechanic"}
     elif collection == "entry_devices":
         body = {"entry_id": g.entry()["id"], "device_id": g.device()["id"], "purpose": "chassis"}
     elif collection == "events":
@@ -231,7 +232,7 @@ def test_field_validation_refuses_malformed_values(api, g, stack, path, body, fi
         body = {"event_id": g.event()["id"], **body}
     if collection == "entries":
         event = g.event()
-        body = {"event_id": event["id"], "class_id": g.klass(event)["id"], **body}
+        body = {"event_id": event["id"], "class_id": g.klass(event)["id"], "vehicle_id": g.vehicle()["id"], **body}
     before = count(stack, collection)
     err = refused(lambda: api.post(path, body), code="FAILED_VALIDATION")
     assert f'field "{field}"' in err.what
