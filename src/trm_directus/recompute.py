@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from datetime import datetime, timedelta
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import psycopg
 
@@ -41,6 +41,9 @@ def _reply(f):
 def redis_call(url: str, *args: str, timeout: float = 5) -> object:
     u = urlparse(url)
     with socket.create_connection((u.hostname or "127.0.0.1", u.port or 6379), timeout=timeout) as s, s.makefile("rwb") as f:
+        if u.password:  # stacks' Redis requires a password (other local accounts must not use it)
+            _command(f, "AUTH", *([u.username] if u.username else []), unquote(u.password))
+            _reply(f)
         _command(f, *args)
         return _reply(f)
 

@@ -160,7 +160,7 @@ def test_discipline_rules_refuse_roles_and_vehicles_with_the_rule(stack, api, g)
         code="INVALID_PAYLOAD",
     )
     assert "crew role hiker is not allowed in a rally event" in err.what
-    err = refused(lambda: g.entry(rally, {"id": entry["class_id"]}, race_number=302), code="INVALID_PAYLOAD")
+    err = refused(lambda: g.entry(rally, {"id": entry["class_id"]}, race_number=302, vehicle_id=None), code="INVALID_PAYLOAD")
     assert "a rally entry needs a vehicle" in err.what
     run = g.event(discipline="trail-run")
     run_class = g.klass(run)
