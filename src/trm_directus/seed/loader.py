@@ -188,6 +188,12 @@ class Loader:
                 if ids:
                     self.api.delete(spec.path, ids)
                 deleted += len(ids)
+            elif action == "deleted":  # rows a run replaced (timing/rules_load.py): create again those that are gone
+                present = self._existing(spec, payload)
+                missing = [row for row in payload if tuple(row[k] for k in spec.keys) not in present]
+                if missing:
+                    self.api.post(spec.path, missing, fields="id")
+                restored += len(missing)
             else:
                 self.api.patch(spec.path, payload, fields="id")
                 restored += len(payload)
@@ -342,6 +348,9 @@ def _load(loader: Loader, doc: dict[str, Any]) -> None:
         ],
     )
     course.load(loader, events, event)
+    from ..timing import rules_load  # the rules file of an event (`rules:`), after its stages
+
+    rules_load.load_seed(loader, events, event)
     entry_ids = loader.sync(
         "entries",
         [

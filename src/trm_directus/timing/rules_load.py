@@ -1,0 +1,263 @@
+"""Load a validated rules file into one event through Directus's REST API, by natural keys, all or nothing.
+
+Targets are resolved first (stage by name, segment by sort order in its stage, waypoint by code and
+speed zone by name in their segment); an unknown one is a problem with file:line and nothing is
+written. Then, with the seed's Loader (one GET, at most one batch write per collection, undo on
+failure): radius defaults as a seed's; formulas per rule — a rule whose brackets are the same is
+updated in place, a rule whose brackets changed is replaced (its old rows deleted, then the new
+ones created in ascending order: penalties computed from the old rows keep their formula_snapshot);
+maximum times onto the segments. Rules and segments in the database but not in the file are left
+alone. A second run changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .. import console
+from ..directus_api import Directus
+from ..errors import DirectusError, RulesError
+from ..seed.document import fmt_path
+from ..seed.loader import Counts, Loader, Report, Spec, _same
+from .rules import Rule, RulesDoc, raise_problems
+
+FORMULAS = Spec(
+    "penalty_formulas",
+    "/items/penalty_formulas",
+    ("event_id", "type", "belongs_to_type", "belongs_to_id", "waypoint_type", "offence_min"),
+    ("offence_max", "operator", "penalty_seconds", "placeholder", "retroactive", "enabled", "note"),
+)
+SEGMENTS = Spec("segments", "/items/segments", ("stage_id", "sort_order"), ("max_duration_seconds", "target_duration_seconds"))
+RULE_KEY = ("type", "belongs_to_type", "belongs_to_id", "waypoint_type")
+
+
+def find_event(api: Directus, slug: str, org: str | None = None) -> str:
+    """The id of event `slug` (of organisation `org` when the slug is not unique)."""
+    filter_: dict[str, Any] = {"slug": {"_eq": slug}}
+    if org:
+        filter_["organization_id"] = {"slug": {"_eq": org}}
+    found = api.get("/items/events", filter=filter_, fields="id,organization_id.slug", limit=-1)
+    if not found:
+        raise RulesError(
+            f"no event {slug!r}{f' in organisation {org!r}' if org else ''} in {api.url}", "seed or create the event first"
+        )
+    if len(found) > 1:
+        orgs = ", ".join(sorted(e["organization_id"]["slug"] for e in found))
+        raise RulesError(f"event slug {slug!r} exists in several organisations ({orgs})", "pass --org SLUG")
+    return found[0]["id"]
+
+
+class Resolver:
+    """Natural keys of a rules file -> ids within one event, fetched once per kind."""
+
+    def __init__(self, api: Directus, event_id: str, planned: set[str] | frozenset[str] = frozenset()) -> None:
+        self.api = api
+        self.event_id = event_id
+        self.planned = planned  # stage names a seed dry run would create
+        self.new = str(event_id).startswith("new:")  # a seed dry run: the event does not exist yet
+        rows = [] if self.new else api.get("/items/stages", filter={"event_id": {"_eq": event_id}}, fields="id,name", limit=-1)
+        self.stages = {s["name"]: s["id"] for s in rows}
+        self._segments: dict[tuple[str, int], dict[str, Any]] | None = None
+        self._children: dict[str, dict[tuple[str, str], str]] = {}
+
+    def segments(self) -> dict[tuple[str, int], dict[str, Any]]:
+        if self._segments is None:
+            rows = (
+                []
+                if self.new
+                else self.api.get(
+                    "/items/segments",
+                    filter={"stage_id": {"event_id": {"_eq": self.event_id}}},
+                    fields="id,stage_id,sort_order,max_duration_seconds,target_duration_seconds",
+                    limit=-1,
+                )
+            )
+            self._segments = {(s["stage_id"], s["sort_order"]): s for s in rows}
+        return self._segments
+
+    def children(self, collection: str, key: str) -> dict[tuple[str, str], str]:
+        if collection not in self._children:
+            rows = (
+                []
+                if self.new
+                else self.api.get(
+                    f"/items/{collection}",
+                    filter={"segment_id": {"stage_id": {"event_id": {"_eq": self.event_id}}}},
+                    fields=f"id,segment_id,{key}",
+                    limit=-1,
+                )
+            )
+            self._children[collection] = {(r["segment_id"], r[key]): r["id"] for r in rows if r.get(key)}
+        return self._children[collection]
+
+    def stage(self, name: str) -> str:
+        if name in self.stages:
+            return self.stages[name]
+        if self.new or name in self.planned:
+            return f"new:stage:{name}"
+        known = ", ".join(sorted(self.stages)) or "none"
+        raise LookupError(f"unknown stage {name!r} in this event (known: {known})")
+
+    def segment(self, stage: str, sort_order: int) -> dict[str, Any]:
+        seg = self.segments().get((self.stage(stage), sort_order))
+        if seg is None:
+            raise LookupError(f"stage {stage!r} has no segment with sort order {sort_order} (import its course first)")
+        return seg
+
+    def target(self, rule: Rule) -> str | None:
+        """The id the rule is attached to (None for the event)."""
+        at = rule.at
+        if not at:
+            return None
+        if "segment" not in at:
+            return self.stage(at["stage"])
+        seg = self.segment(at["stage"], at["segment"])["id"]
+        for name, collection, key in (("waypoint", "waypoints", "code"), ("speed_zone", "speed_limit_zones", "name")):
+            if name in at:
+                found = self.children(collection, key).get((seg, at[name]))
+                if found is None:
+                    raise LookupError(
+                        f"segment {at['segment']} of stage {at['stage']!r} has no {name.replace('_', ' ')} {at[name]!r}"
+                    )
+                return found
+        return seg
+
+
+def resolve(doc: RulesDoc, resolver: Resolver) -> tuple[list[tuple[Rule, str | None]], list[tuple[dict, dict]]]:
+    """Every rule with its target id, every maximum time with its segment; RulesError listing what is unknown."""
+    problems: list[str] = []
+    rules, times = [], []
+    for rule in doc.rules:
+        try:
+            rules.append((rule, resolver.target(rule)))
+        except LookupError as exc:
+            problems.append(f"{doc.line((*rule.path, 'at'))}: {fmt_path((*rule.path, 'at'))}: {exc}")
+    for m in doc.maximum_times:
+        try:
+            times.append((m, resolver.segment(m["stage"], m["segment"])))
+        except LookupError as exc:
+            problems.append(f"{doc.line(m['path'])}: {fmt_path(m['path'])}: {exc}")
+    if problems:
+        raise_problems(doc.origin, problems)
+    return rules, times
+
+
+def _rows(rule: Rule, event_id: str, target: str | None) -> list[dict[str, Any]]:
+    base = {"event_id": event_id, "type": rule.type, "belongs_to_type": rule.kind, "belongs_to_id": target}
+    return [{**base, "waypoint_type": rule.waypoint_type, **row, **rule.values} for row in rule.rows]
+
+
+def sync_formulas(loader: Loader, event_id: str, rules: list[tuple[Rule, str | None]]) -> None:
+    counts = loader.report.counts.setdefault("penalty_formulas", Counts())
+    have: dict[tuple, list[dict[str, Any]]] = {}
+    if not str(event_id).startswith("new:"):
+        fields = ",".join(("id", *FORMULAS.keys, *FORMULAS.values))
+        for row in loader.api.get(FORMULAS.path, filter={"event_id": {"_eq": event_id}}, fields=fields, limit=-1):
+            have.setdefault(tuple(row[k] for k in RULE_KEY), []).append(row)
+    creates, updates, deletes = [], [], []
+    for rule, target in rules:
+        want = _rows(rule, event_id, target)
+        old = sorted(
+            have.get(tuple(want[0][k] for k in RULE_KEY), []), key=lambda r: (r["offence_min"] is not None, r["offence_min"] or 0)
+        )
+        if [(r["offence_min"], r["offence_max"]) for r in old] == [(r["offence_min"], r["offence_max"]) for r in want]:
+            for w, h in zip(want, old, strict=True):
+                changed = {f: w[f] for f in FORMULAS.values if not _same(w[f], h[f])}
+                if changed:
+                    updates.append({"id": h["id"], **changed})
+                else:
+                    counts.unchanged += 1
+            continue
+        if old:
+            console.info(f"   rule {rule.label()}: brackets changed, replacing its {len(old)} row(s)")
+            deletes += old
+        creates += want
+    if not loader.dry_run:
+        if deletes:
+            loader.api.delete(FORMULAS.path, [r["id"] for r in deletes])
+            loader.journal.append(("deleted", FORMULAS, [{k: v for k, v in r.items() if k != "id"} for r in deletes]))
+        if creates:
+            created = loader.api.post(FORMULAS.path, creates, fields="id")
+            loader.journal.append(("created", FORMULAS, [c["id"] for c in created]))
+        if updates:
+            previous = {r["id"]: r for rows in have.values() for r in rows}
+            loader.api.patch(FORMULAS.path, updates, fields="id")
+            loader.journal.append(
+                ("updated", FORMULAS, [{"id": u["id"], **{f: previous[u["id"]][f] for f in u if f != "id"}} for u in updates])
+            )
+    counts.created += len(creates)
+    counts.updated += len(updates)
+
+
+def sync_maximum_times(loader: Loader, times: list[tuple[dict, dict]]) -> None:
+    counts = loader.report.counts.setdefault("segments", Counts())
+    updates, previous = [], []
+    for m, seg in times:
+        want = {"max_duration_seconds": m["max_minutes"] * 60}
+        if m.get("target_minutes") is not None:
+            want["target_duration_seconds"] = m["target_minutes"] * 60
+        changed = {k: v for k, v in want.items() if seg.get(k) != v}
+        if changed:
+            updates.append({"id": seg["id"], **changed})
+            previous.append({"id": seg["id"], **{k: seg.get(k) for k in changed}})
+        else:
+            counts.unchanged += 1
+    if updates and not loader.dry_run:
+        loader.api.patch(SEGMENTS.path, updates, fields="id")
+        loader.journal.append(("updated", SEGMENTS, previous))
+    counts.updated += len(updates)
+
+
+def apply(loader: Loader, doc: RulesDoc, event_id: str, resolver: Resolver | None = None) -> None:
+    """Resolve (nothing written when something is unknown), then sync radius defaults, formulas, maximum times."""
+    rules, times = resolve(doc, resolver or Resolver(loader.api, event_id))
+    if doc.radius_defaults:
+        loader.sync(
+            "waypoint_radius_defaults",
+            [
+                {
+                    "event_id": event_id,
+                    "waypoint_type": d["type"],
+                    "open_radius_m": d["open"],
+                    "validation_radius_m": d["validation"],
+                }
+                for d in doc.radius_defaults
+            ],
+        )
+    sync_formulas(loader, event_id, rules)
+    if times:
+        sync_maximum_times(loader, times)
+
+
+def import_rules(api: Directus, doc: RulesDoc, event: str, *, org: str | None = None, dry_run: bool = False) -> Report:
+    """`rules-import`: one event's rules, all or nothing."""
+    t0 = time.monotonic()
+    start = api.requests
+    loader = Loader(api, dry_run=dry_run)
+    event_id = find_event(api, event, org)
+    try:
+        apply(loader, doc, event_id)
+    except DirectusError as exc:
+        deleted, restored = loader.undo()
+        raise RulesError(
+            f"rules import failed: {exc.what}",
+            f"nothing is left half-applied (rolled back: {deleted} created row(s) deleted, {restored} row(s) restored); "
+            "fix the cause and run rules-import again",
+            details=exc.details,
+        ) from None
+    loader.report.requests = api.requests - start
+    loader.report.seconds = time.monotonic() - t0
+    return loader.report
+
+
+def load_seed(loader: Loader, events: list[dict[str, Any]], event_id) -> None:
+    """The `rules:` file of each seed event (validated with the seed; paths already absolute)."""
+    from pathlib import Path
+
+    from .rules import load
+
+    for e in events:
+        if e.get("rules"):
+            planned = {s["name"] for s in e.get("stages") or []} if loader.dry_run else frozenset()
+            apply(loader, load(Path(e["rules"]), event=e.get("slug")), event_id(e), Resolver(loader.api, event_id(e), planned))
