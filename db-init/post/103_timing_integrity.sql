@@ -18,11 +18,10 @@ COMMENT ON SCHEMA trm_timing IS 'TRM timing: formula resolution, ranking and pub
 
 -- Lookups the rules, the ranking and the processor use (uniques below cover the entry-first ones).
 -- All multi-column: a single-column index flips the column's `is_indexed` in Directus's snapshot,
--- which the model build on an empty Directus (no post files) does not have.
+-- which the model build on an empty Directus (no post files) does not have. entry_crossings has only
+-- its primary key and its two idempotency uniques (entry first): every further index slows the
+-- processor's bulk write (measured: `bench timing`); add a target-first index when a reader needs one.
 CREATE INDEX IF NOT EXISTS penalty_formulas_target_idx ON penalty_formulas (belongs_to_id, type) WHERE belongs_to_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS entry_crossings_geofence_idx ON entry_crossings (geofence_id, ts) WHERE geofence_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS entry_crossings_waypoint_idx ON entry_crossings (waypoint_id, ts) WHERE waypoint_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS entry_crossings_entry_ts_idx ON entry_crossings (entry_id, ts);
 CREATE INDEX IF NOT EXISTS entry_penalties_stage_status_idx ON entry_penalties (stage_id, status);
 CREATE INDEX IF NOT EXISTS entry_penalties_entry_stage_idx ON entry_penalties (entry_id, stage_id);
 CREATE INDEX IF NOT EXISTS entry_penalties_formula_idx ON entry_penalties (formula_id, status) WHERE formula_id IS NOT NULL;

@@ -9,8 +9,8 @@
 --   and the entries' *applied* penalties on that stage: penalty, total, rank overall and in class
 --   (ties share a rank; entries without an elapsed time are unranked, last).
 -- trm_timing.rank_stage(stage_id): writes that ranking into stage_results (penalty_seconds,
---   total_seconds, rank_overall, rank_class) where it differs. Triggers call it after every
---   statement that changes an elapsed time, an applied penalty or an entry's class, so the
+--   total_seconds, rank_overall, rank_class) where it differs. Triggers call it at the commit of
+--   every transaction that changes an elapsed time, an applied penalty or an entry's class, so the
 --   stage_results collection *is* the ranking Directus serves (a view cannot be: Directus 11.17.4
 --   reads only base tables with a primary key, db-init/README.md).
 -- Publishing: stages.status -> official is refused while penalties of the stage are still
@@ -101,86 +101,66 @@ LANGUAGE sql AS $$
     SELECT count(*)::integer FROM changed
 $$;
 
--- Keep the stored ranking current: one re-rank per affected stage per statement.
-CREATE OR REPLACE FUNCTION trm_timing.rerank_after() RETURNS trigger
+-- Keep the stored ranking current, once per stage and transaction: a row trigger marks the stages
+-- a write touches (a transaction-local setting), a deferred constraint trigger re-ranks the marked
+-- stages at commit and clears the mark, so a batch (the processor's upserts, a REST batch review)
+-- costs one re-rank per stage, not one per row. Only what moves a ranking marks: an elapsed time,
+-- an applied penalty (its status, seconds, entry or stage); rank_stage's own update marks nothing.
+CREATE OR REPLACE FUNCTION trm_timing.mark_stage() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
+    dirty text := coalesce(current_setting('trm_timing.dirty_stages', true), '');
     s uuid;
 BEGIN
-    FOR s IN
-        SELECT DISTINCT stage_id FROM (
-            SELECT n.stage_id FROM new_rows n WHERE TG_TABLE_NAME = 'stage_results' OR n.status = 'applied'
-        ) x WHERE stage_id IS NOT NULL
-    LOOP
-        PERFORM trm_timing.rank_stage(s);
+    FOREACH s IN ARRAY ARRAY[CASE WHEN TG_OP <> 'INSERT' THEN OLD.stage_id END, CASE WHEN TG_OP <> 'DELETE' THEN NEW.stage_id END] LOOP
+        IF s IS NOT NULL AND strpos(dirty, s::text) = 0 THEN
+            dirty := dirty || s::text || ',';
+        END IF;
     END LOOP;
+    PERFORM set_config('trm_timing.dirty_stages', dirty, true);
     RETURN NULL;
 END
 $$;
 
-CREATE OR REPLACE FUNCTION trm_timing.rerank_after_delete() RETURNS trigger
+CREATE OR REPLACE FUNCTION trm_timing.rank_marked_stages() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    s uuid;
+    dirty text := coalesce(current_setting('trm_timing.dirty_stages', true), '');
+    s text;
 BEGIN
-    FOR s IN
-        SELECT DISTINCT o.stage_id FROM old_rows o
-         WHERE o.stage_id IS NOT NULL AND (TG_TABLE_NAME = 'stage_results' OR o.status = 'applied')
-    LOOP
-        PERFORM trm_timing.rank_stage(s);
-    END LOOP;
-    RETURN NULL;
-END
-$$;
-
--- Only what moves a ranking (rank_stage's own update of the computed columns changes none of it).
-CREATE OR REPLACE FUNCTION trm_timing.rerank_results_update() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    s uuid;
-BEGIN
-    FOR s IN
-        SELECT DISTINCT x.stage_id
-          FROM old_rows o JOIN new_rows n ON n.id = o.id
-         CROSS JOIN LATERAL (VALUES (o.stage_id), (n.stage_id)) AS x(stage_id)
-         WHERE (o.elapsed_seconds, o.stage_id, o.entry_id) IS DISTINCT FROM (n.elapsed_seconds, n.stage_id, n.entry_id)
-    LOOP
-        PERFORM trm_timing.rank_stage(s);
-    END LOOP;
-    RETURN NULL;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION trm_timing.rerank_penalties_update() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    s uuid;
-BEGIN
-    FOR s IN
-        SELECT DISTINCT x.stage_id
-          FROM old_rows o JOIN new_rows n ON n.id = o.id
-         CROSS JOIN LATERAL (VALUES (o.stage_id), (n.stage_id)) AS x(stage_id)
-         WHERE x.stage_id IS NOT NULL AND (o.status = 'applied' OR n.status = 'applied')
-           AND (o.status, o.seconds, o.stage_id, o.entry_id) IS DISTINCT FROM (n.status, n.seconds, n.stage_id, n.entry_id)
-    LOOP
-        PERFORM trm_timing.rank_stage(s);
-    END LOOP;
+    IF dirty <> '' THEN
+        PERFORM set_config('trm_timing.dirty_stages', '', true);
+        FOREACH s IN ARRAY string_to_array(rtrim(dirty, ','), ',') LOOP
+            PERFORM trm_timing.rank_stage(s::uuid);
+        END LOOP;
+    END IF;
     RETURN NULL;
 END
 $$;
 
 DO $$
 DECLARE
-    t text;
+    t record;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['stage_results', 'entry_penalties'] LOOP
-        EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION trm_timing.rerank_after()', t || '_rank_ins', t);
-        EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION trm_timing.%I()', t || '_rank_upd', t,
-                       CASE t WHEN 'stage_results' THEN 'rerank_results_update' ELSE 'rerank_penalties_update' END);
-        EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION trm_timing.rerank_after_delete()', t || '_rank_del', t);
+    FOR t IN
+        SELECT * FROM (VALUES
+            ('stage_results', 'ins', 'INSERT', 'true'),
+            ('stage_results', 'del', 'DELETE', 'true'),
+            ('stage_results', 'upd', 'UPDATE',
+             '(OLD.elapsed_seconds, OLD.stage_id, OLD.entry_id) IS DISTINCT FROM (NEW.elapsed_seconds, NEW.stage_id, NEW.entry_id)'),
+            ('entry_penalties', 'ins', 'INSERT', $w$NEW.status = 'applied'$w$),
+            ('entry_penalties', 'del', 'DELETE', $w$OLD.status = 'applied'$w$),
+            ('entry_penalties', 'upd', 'UPDATE',
+             $w$(OLD.status = 'applied' OR NEW.status = 'applied')
+                AND (OLD.status, OLD.seconds, OLD.stage_id, OLD.entry_id) IS DISTINCT FROM (NEW.status, NEW.seconds, NEW.stage_id, NEW.entry_id)$w$)
+        ) AS x(tbl, suffix, event, cond)
+    LOOP
+        EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER %s ON %I FOR EACH ROW WHEN (%s) EXECUTE FUNCTION trm_timing.mark_stage()',
+                       t.tbl || '_rank_mark_' || t.suffix, t.event, t.tbl, t.cond);
+        IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = t.tbl || '_rank_' || t.suffix AND tgrelid = t.tbl::regclass) THEN
+            EXECUTE format('CREATE CONSTRAINT TRIGGER %I AFTER %s ON %I DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (%s) '
+                           'EXECUTE FUNCTION trm_timing.rank_marked_stages()', t.tbl || '_rank_' || t.suffix, t.event, t.tbl, t.cond);
+        END IF;
     END LOOP;
 END
 $$;
@@ -251,8 +231,10 @@ BEGIN
     END IF;
     SELECT array_agg(name) INTO missing
       FROM unnest(ARRAY['stage_results_rank_ins', 'stage_results_rank_upd', 'stage_results_rank_del', 'entry_penalties_rank_ins',
-                        'entry_penalties_rank_upd', 'entry_penalties_rank_del', 'entries_rank_class', 'stages_publish_check',
-                        'stages_publish']) AS name
+                        'entry_penalties_rank_upd', 'entry_penalties_rank_del', 'stage_results_rank_mark_ins',
+                        'stage_results_rank_mark_upd', 'stage_results_rank_mark_del', 'entry_penalties_rank_mark_ins',
+                        'entry_penalties_rank_mark_upd', 'entry_penalties_rank_mark_del', 'entries_rank_class',
+                        'stages_publish_check', 'stages_publish']) AS name
      WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = name AND NOT tgisinternal);
     IF missing IS NOT NULL THEN
         RAISE EXCEPTION '104: triggers missing: %', array_to_string(missing, ', ');

@@ -57,7 +57,9 @@ VALUES (gen_random_uuid(), %s, %s, %s)
 ON CONFLICT (entry_id, stage_id) DO UPDATE SET elapsed_seconds = EXCLUDED.elapsed_seconds
  WHERE stage_results.status = 'provisional'
 """
-WINNING = "SELECT id, offence_min, offence_max, operator, penalty_seconds, placeholder FROM trm_timing.penalty_formula_for(%s, %s, %s)"
+WINNING = (
+    "SELECT id, offence_min, offence_max, operator, penalty_seconds, placeholder FROM trm_timing.penalty_formula_for(%s, %s, %s)"
+)
 
 
 def processor_writes(conn, course: dict, entries: dict) -> None:
@@ -77,7 +79,13 @@ def processor_writes(conn, course: dict, entries: dict) -> None:
     bracket = next(r for r in speeding if r[1] < over and (r[2] is None or over <= r[2]))
     for entry, type_, row, inputs, key in (
         (b, "missed_waypoint", missed[0], {"waypoint": course["wpn"]["code"], "closest_m": 412}, f"missed:{course['wpn']['id']}"),
-        (a, "speeding", bracket, {"peak_kmh": 77, "limit_kmh": 50, "over_kmh": over, "samples": 3}, f"speeding:{course['zone']['id']}"),
+        (
+            a,
+            "speeding",
+            bracket,
+            {"peak_kmh": 77, "limit_kmh": 50, "over_kmh": over, "samples": 3},
+            f"speeding:{course['zone']['id']}",
+        ),
     ):
         snapshot = dict(zip(("id", "offence_min", "offence_max", "operator", "penalty_seconds", "placeholder"), row, strict=True))
         snapshot["id"] = str(snapshot["id"])
@@ -113,14 +121,16 @@ def rally(api, tmp_path):
 
 
 def test_the_processor_writes_and_the_race_director_publishes(stack, api, rally):
-    tg, course, entries, classes = rally
+    _, course, entries, classes = rally
     stage = course["stage"]
     with psycopg.connect(stack.info.dsn, autocommit=True) as conn:
         processor_writes(conn, course, entries)
         processor_writes(conn, course, entries)  # a second run (restart, recompute) changes nothing
 
     crossings = query(
-        stack.info.dsn, "SELECT count(*) FROM entry_crossings WHERE entry_id IN (%s, %s)", (entries["301"]["id"], entries["1"]["id"])
+        stack.info.dsn,
+        "SELECT count(*) FROM entry_crossings WHERE entry_id IN (%s, %s)",
+        (entries["301"]["id"], entries["1"]["id"]),
     )
     assert crossings == [(5,)]
     assert query(stack.info.dsn, "SELECT count(*) FROM positions WHERE device_id IN (%s, %s)", (DEVICE_A, DEVICE_B)) == [(20,)]
@@ -145,7 +155,8 @@ def test_the_processor_writes_and_the_race_director_publishes(stack, api, rally)
     api.patch(f"/items/entry_penalties/{speeding['id']}", {"status": "applied"})
     refused(lambda: api.patch(f"/items/entry_penalties/{missed['id']}", {"status": "waived"}), code="INVALID_PAYLOAD")
     api.patch(
-        f"/items/entry_penalties/{missed['id']}", {"status": "waived", "note": "Marshal at WP3 saw #1 pass; GPS gap in the gorge."}
+        f"/items/entry_penalties/{missed['id']}",
+        {"status": "waived", "note": "Marshal at WP3 saw #1 pass; GPS gap in the gorge."},
     )
     with psycopg.connect(stack.info.dsn, autocommit=True) as conn:  # the processor recomputes: reviewed rows stay as reviewed
         processor_writes(conn, course, entries)
@@ -159,7 +170,9 @@ def test_the_processor_writes_and_the_race_director_publishes(stack, api, rally)
     api.patch(f"/items/stages/{stage['id']}", {"status": "closed"})
     api.patch(f"/items/stages/{stage['id']}", {"status": "official"})  # publish
 
-    fields = "entry_id.race_number,entry_id.class_id.code,elapsed_seconds,penalty_seconds,total_seconds,rank_overall,rank_class,status"
+    fields = (
+        "entry_id.race_number,entry_id.class_id.code,elapsed_seconds,penalty_seconds,total_seconds,rank_overall,rank_class,status"
+    )
     overall = api.get("/items/stage_results", filter={"stage_id": {"_eq": stage["id"]}}, sort="rank_overall", fields=fields)
     table = [
         (

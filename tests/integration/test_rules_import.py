@@ -74,9 +74,9 @@ def test_the_regulation_replaces_placeholders_in_place_and_changed_brackets_as_a
     stage = tg.stage()
     event = tg.api.get(f"/items/events/{stage['event_id']}")
     assert cli(stack, str(rally(tmp_path)), "--event", event["slug"]).returncode == 0
-    old_top = query(
-        stack.info.dsn, "SELECT id FROM penalty_formulas WHERE event_id = %s AND offence_min = 40", (event["id"],)
-    )[0][0]
+    old_top = query(stack.info.dsn, "SELECT id FROM penalty_formulas WHERE event_id = %s AND offence_min = 40", (event["id"],))[
+        0
+    ][0]
     racer = tg.racer(event)
     used = tg.penalty(racer, stage, seconds=180, formula_id=str(old_top), formula_snapshot={"offence_min": 40, "seconds": 180})
     regulation = RALLY_RULES.read_text().replace("placeholder: true", "placeholder: false").replace("minutes: 60", "minutes: 45")
@@ -131,7 +131,8 @@ def test_targets_maximum_times_and_radius_defaults_resolve_by_natural_keys(tg, s
     assert result.returncode == 0, result.stderr
     targets = query(
         stack.info.dsn,
-        "SELECT belongs_to_type, belongs_to_id::text, count(*) FROM penalty_formulas WHERE event_id = %s GROUP BY 1, 2 ORDER BY 1",
+        "SELECT belongs_to_type, belongs_to_id::text, count(*) FROM penalty_formulas WHERE event_id = %s "
+        "GROUP BY 1, 2 ORDER BY 1",
         (event["id"],),
     )
     assert targets == [
@@ -145,7 +146,9 @@ def test_targets_maximum_times_and_radius_defaults_resolve_by_natural_keys(tg, s
     defaults = tg.api.get("/items/waypoint_radius_defaults", filter={"event_id": {"_eq": event["id"]}})
     assert [(d["waypoint_type"], d["open_radius_m"], d["validation_radius_m"]) for d in defaults] == [("WPS", 1000, 90)]
     winning = query(
-        stack.info.dsn, "SELECT penalty_seconds FROM trm_timing.penalty_formula_for('speeding', 'speed_limit_zone', %s)", (zone["id"],)
+        stack.info.dsn,
+        "SELECT penalty_seconds FROM trm_timing.penalty_formula_for('speeding', 'speed_limit_zone', %s)",
+        (zone["id"],),
     )
     assert winning == [(30,), (300,)]
     assert "no changes" in cli(stack, str(path), "--event", event["slug"]).stdout

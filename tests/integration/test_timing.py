@@ -467,3 +467,24 @@ def test_publishing_needs_every_penalty_reviewed_and_makes_results_official_and_
         "VALUES (gen_random_uuid(), %s, %s, 10, 'provisional')",
         (late["id"], stage["id"]),
     )
+
+
+def test_a_transaction_of_many_writes_is_ranked_once_at_its_commit(tg, stack, api):
+    stage = tg.stage()
+    event = tg.event_of(stage)
+    klass = tg.klass(event, code="C-1")
+    racers = [tg.racer(event, klass, 500 + i) for i in range(4)]
+    with psycopg.connect(stack.info.dsn) as conn:  # the processor's batch: one transaction
+        for i, r in enumerate(racers):
+            conn.execute(
+                "INSERT INTO stage_results (id, entry_id, stage_id, elapsed_seconds) VALUES (gen_random_uuid(), %s, %s, %s)",
+                (r["id"], stage["id"], 4000 - i * 100),
+            )
+        unranked = conn.execute("SELECT count(*) FROM stage_results WHERE stage_id = %s AND rank_overall IS NULL", (stage["id"],))
+        assert unranked.fetchone()[0] == 4  # ranked at commit, once, not per row
+        conn.execute(
+            "INSERT INTO entry_penalties (id, entry_id, stage_id, type, seconds, status, reviewed_by) "
+            "VALUES (gen_random_uuid(), %s, %s, 'speeding', 500, 'applied', (SELECT id FROM directus_users LIMIT 1))",
+            (racers[3]["id"], stage["id"]),
+        )
+    assert ranking(api, stage) == [(502, 0, 3800, 1, 1), (501, 0, 3900, 2, 2), (500, 0, 4000, 3, 3), (503, 500, 4200, 4, 4)]

@@ -177,11 +177,11 @@ export async function checkCrossing(db: Knex, p: Row, keys: unknown[] | null): P
 }
 
 async function refuseOfficialStage(db: Db, table: string, stageIds: unknown[]): Promise<void> {
-	for (const id of new Set(stageIds.filter((s) => s))) {
-		const st = await stageRow(db, id);
-		if (st?.['status'] === 'official') {
-			throw new InvalidPayload({ reason: `${table}: stage ${String(st['name'])} is official (published): its ${table === 'stage_results' ? 'results' : 'penalties'} are final` });
-		}
+	const ids = [...new Set(stageIds.filter((s) => s))] as string[];
+	if (ids.length === 0) return;
+	const st = (await db('stages').select('name').whereIn('id', ids).where({ status: 'official' }).first()) as Row | undefined;
+	if (st) {
+		throw new InvalidPayload({ reason: `${table}: stage ${String(st['name'])} is official (published): its ${table === 'stage_results' ? 'results' : 'penalties'} are final` });
 	}
 }
 
@@ -190,9 +190,10 @@ const REVIEWED = ['applied', 'waived'];
 export async function checkPenalty(db: Knex, p: Row, keys: unknown[] | null, who: Accountability): Promise<Row> {
 	const columns = ['entry_id', 'stage_id', 'formula_id', 'status', 'seconds', 'note', 'reviewed_by'];
 	const current = keys ? ((await db('entry_penalties').select('id', ...columns).whereIn('id', keys as string[])) as Row[]) : [null];
+	// One look at the stages involved, whatever the number of rows (a review "apply all" is one update of many keys).
+	await refuseOfficialStage(db, 'entry_penalties', [...current.map((old) => old?.['stage_id']), p['stage_id']]);
 	for (const old of current) {
 		const r: Row = { status: 'proposed', ...(old ?? {}), ...p };
-		await refuseOfficialStage(db, 'entry_penalties', [old?.['stage_id'], r['stage_id']]);
 		if (old && REVIEWED.includes(String(old['status'])) && r['status'] === 'proposed') {
 			throw new InvalidPayload({ reason: `entry_penalties: a reviewed penalty (${String(old['status'])}) does not go back to proposed` });
 		}
