@@ -313,9 +313,9 @@ def validate(doc: Any, problems: Problems) -> None:
         )
         course.validate(event, path, problems, _check_item, _unique, problems.origin)
         if isinstance(event.get("rules"), str):
-            from ..timing import rules  # registers its schemas here; imports this module
+            from ..timing import seeding  # rules files register their schemas here; they import this module
 
-            rules.validate_reference(event, (*path, "rules"), problems)
+            seeding.validate_reference(event, (*path, "rules"), problems)
         entries = _rows(event, "entries")
         valid_entries = [
             (e, (*path, "entries", i)) for i, e in enumerate(entries) if _check_item(e, "entry", (*path, "entries", i), problems)

@@ -348,9 +348,9 @@ def _load(loader: Loader, doc: dict[str, Any]) -> None:
         ],
     )
     course.load(loader, events, event)
-    from ..timing import rules_load  # the rules file of an event (`rules:`), after its stages
+    from ..timing import seeding  # the rules file of an event (`rules:`), after its stages
 
-    rules_load.load_seed(loader, events, event)
+    seeding.load_seed(loader, events, event)
     entry_ids = loader.sync(
         "entries",
         [

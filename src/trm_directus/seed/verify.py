@@ -9,7 +9,7 @@ from .. import console
 from ..directus_api import Directus
 from ..errors import SeedError
 from ..stacks.native import NativeStack
-from ..timing import rules
+from ..timing import seeding
 from . import course, document, loader
 
 
@@ -31,7 +31,7 @@ def expected_counts(doc: dict[str, Any]) -> dict[str, int]:
         "entry_devices": sum(len(n.get("devices") or []) for n in entries),
         **course.expected_counts(events),
     }
-    for collection, n in rules.expected_counts(events).items():  # an event's rules file (`rules:`)
+    for collection, n in seeding.expected_counts(events).items():  # an event's rules file (`rules:`)
         counts[collection] = counts.get(collection, 0) + n
     return counts
 

@@ -321,29 +321,6 @@ def load(path: Path, *, event: str | None = None) -> RulesDoc:
     return rules
 
 
-def validate_reference(event: dict[str, Any], path: Path_, problems: Problems) -> None:
-    """A seed event's `rules: FILE` (relative to the seed file): validated with the seed, its problems listed with it."""
-    file = (Path(problems.origin).resolve().parent / event["rules"]).resolve()
-    if not file.is_file():
-        problems.add(path, f"rules file {file} does not exist (paths are relative to the seed file)")
-        return
-    stages = {s["name"] for s in event.get("stages") or [] if isinstance(s, dict) and isinstance(s.get("name"), str)}
-    _, found = parse(file.read_text(encoding="utf-8"), str(file), stages=stages or None, event=event.get("slug"))
-    problems.items.extend(found.items)
-    event["rules"] = str(file)
-
-
-def expected_counts(events: list[dict[str, Any]]) -> dict[str, int]:
-    """Rows the rules files of seed events add (validated documents: `rules` is an absolute path)."""
-    totals: dict[str, int] = {}
-    for e in events:
-        if e.get("rules"):
-            for k, n in load(Path(e["rules"]), event=e.get("slug")).row_counts().items():
-                if k != "segments":  # maximum times update segments, they do not add rows
-                    totals[k] = totals.get(k, 0) + n
-    return totals
-
-
 def raise_problems(origin: str, items: list[str]) -> None:
     raise RulesError(
         f"{origin}: {len(items)} problem(s); nothing was written",

@@ -249,15 +249,3 @@ def import_rules(api: Directus, doc: RulesDoc, event: str, *, org: str | None = 
     loader.report.requests = api.requests - start
     loader.report.seconds = time.monotonic() - t0
     return loader.report
-
-
-def load_seed(loader: Loader, events: list[dict[str, Any]], event_id) -> None:
-    """The `rules:` file of each seed event (validated with the seed; paths already absolute)."""
-    from pathlib import Path
-
-    from .rules import load
-
-    for e in events:
-        if e.get("rules"):
-            planned = {s["name"] for s in e.get("stages") or []} if loader.dry_run else frozenset()
-            apply(loader, load(Path(e["rules"]), event=e.get("slug")), event_id(e), Resolver(loader.api, event_id(e), planned))
