@@ -149,7 +149,11 @@ class CourseGraph(Graph):
 
 
 class TimingGraph(CourseGraph):
-    """CourseGraph plus timing rows: formulas, crossings, penalties, results."""
+    """CourseGraph plus timing rows: formulas, crossings, penalties, results. Entries come with a vehicle (rallies)."""
+
+    def entry(self, event=None, klass=None, race_number=301, **over):
+        over.setdefault("vehicle_id", self.vehicle()["id"])
+        return super().entry(event, klass, race_number, **over)
 
     def formula(self, event, type="missed_waypoint", seconds=900, **over):
         body = {"event_id": event["id"], "type": type, "penalty_seconds": seconds}

@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .. import yamlio
 from ..errors import RulesError
 from ..model import course as course_model
 from ..model import timing as model
@@ -292,15 +291,9 @@ def validate(doc: Any, problems: Problems, *, stages: set[str] | None = None, ev
 def parse(
     text: str, origin: str, *, stages: set[str] | None = None, event: str | None = None
 ) -> tuple[RulesDoc | None, Problems]:
-    """Parse and validate; the problems (file:line: path: reason) are returned, not raised."""
-    try:
-        doc = yaml.safe_load(text)
-        lines = document.line_map(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problems = Problems(origin, {})
-        problems.items.append(f"{origin}:{mark.line + 1 if mark else '?'}: not valid YAML ({getattr(exc, 'problem', exc)})")
-        return None, problems
+    """Parse (strictly, yamlio) and validate; the problems (file:line: path: reason) are returned, not raised.
+    Not valid YAML raises RulesError."""
+    doc, lines = yamlio.load_with_lines(text, origin, error=RulesError, hint="fix the YAML; nothing was written")
     problems = Problems(origin, lines)
     out = validate(doc, problems, stages=stages, event=event)
     problems.items.sort(key=document._line_of)
@@ -309,11 +302,7 @@ def parse(
 
 def load(path: Path, *, event: str | None = None) -> RulesDoc:
     """Read and validate a rules file; raise RulesError listing every problem."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RulesError(f"rules file {path} does not exist", "pass the path of an event's rules YAML file") from None
+    text = yamlio.read_text(Path(path), error=RulesError, hint="pass the path of an event's rules YAML file (UTF-8 text)")
     rules, problems = parse(text, str(path), event=event)
     if problems.items or rules is None:
         raise_problems(str(path), problems.items)

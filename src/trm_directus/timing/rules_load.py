@@ -15,9 +15,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .. import console
+from .. import console, signals
 from ..directus_api import Directus
-from ..errors import DirectusError, RulesError
+from ..errors import RulesError, TrmError
 from ..seed.document import fmt_path
 from ..seed.loader import Counts, Loader, Report, Spec, _same
 from .rules import Rule, RulesDoc, raise_problems
@@ -173,19 +173,19 @@ def sync_formulas(loader: Loader, event_id: str, rules: list[tuple[Rule, str | N
             console.info(f"   rule {rule.label()}: brackets changed, replacing its {len(old)} row(s)")
             deletes += old
         creates += want
-    if not loader.dry_run:
+    if not loader.dry_run:  # each write journaled before its request (seed/loader.py): undone whatever stops the run
         if deletes:
-            loader.api.delete(FORMULAS.path, [r["id"] for r in deletes])
             loader.journal.append(("deleted", FORMULAS, [{k: v for k, v in r.items() if k != "id"} for r in deletes]))
+            loader.api.delete(FORMULAS.path, [r["id"] for r in deletes])
         if creates:
-            created = loader.api.post(FORMULAS.path, creates, fields="id")
-            loader.journal.append(("created", FORMULAS, [c["id"] for c in created]))
+            loader.journal.append(("created", FORMULAS, creates))
+            loader.api.post(FORMULAS.path, creates, fields="id")
         if updates:
             previous = {r["id"]: r for rows in have.values() for r in rows}
-            loader.api.patch(FORMULAS.path, updates, fields="id")
             loader.journal.append(
                 ("updated", FORMULAS, [{"id": u["id"], **{f: previous[u["id"]][f] for f in u if f != "id"}} for u in updates])
             )
+            loader.api.patch(FORMULAS.path, updates, fields="id")
     counts.created += len(creates)
     counts.updated += len(updates)
 
@@ -204,14 +204,15 @@ def sync_maximum_times(loader: Loader, times: list[tuple[dict, dict]]) -> None:
         else:
             counts.unchanged += 1
     if updates and not loader.dry_run:
-        loader.api.patch(SEGMENTS.path, updates, fields="id")
         loader.journal.append(("updated", SEGMENTS, previous))
+        loader.api.patch(SEGMENTS.path, updates, fields="id")
     counts.updated += len(updates)
 
 
-def apply(loader: Loader, doc: RulesDoc, event_id: str, resolver: Resolver | None = None) -> None:
-    """Resolve (nothing written when something is unknown), then sync radius defaults, formulas, maximum times."""
-    rules, times = resolve(doc, resolver or Resolver(loader.api, event_id))
+def write(
+    loader: Loader, doc: RulesDoc, event_id: str, rules: list[tuple[Rule, str | None]], times: list[tuple[dict, dict]]
+) -> None:
+    """Sync radius defaults, formulas and maximum times (targets already resolved)."""
     if doc.radius_defaults:
         loader.sync(
             "waypoint_radius_defaults",
@@ -230,22 +231,50 @@ def apply(loader: Loader, doc: RulesDoc, event_id: str, resolver: Resolver | Non
         sync_maximum_times(loader, times)
 
 
+def apply(loader: Loader, doc: RulesDoc, event_id: str, resolver: Resolver | None = None) -> None:
+    """Resolve (nothing written when something is unknown), then write."""
+    write(loader, doc, event_id, *resolve(doc, resolver or Resolver(loader.api, event_id)))
+
+
 def import_rules(api: Directus, doc: RulesDoc, event: str, *, org: str | None = None, dry_run: bool = False) -> Report:
     """`rules-import`: one event's rules, all or nothing."""
     t0 = time.monotonic()
     start = api.requests
     loader = Loader(api, dry_run=dry_run)
     event_id = find_event(api, event, org)
+    rules, times = resolve(doc, Resolver(api, event_id))
     try:
-        apply(loader, doc, event_id)
-    except DirectusError as exc:
-        deleted, restored = loader.undo()
-        raise RulesError(
-            f"rules import failed: {exc.what}",
-            f"nothing is left half-applied (rolled back: {deleted} created row(s) deleted, {restored} row(s) restored); "
-            "fix the cause and run rules-import again",
-            details=exc.details,
-        ) from None
+        write(loader, doc, event_id, rules, times)
+    except BaseException as exc:
+        raise _failed(loader, exc) from exc
     loader.report.requests = api.requests - start
     loader.report.seconds = time.monotonic() - t0
     return loader.report
+
+
+def _failed(loader: Loader, exc: BaseException) -> RulesError:
+    """Undo what the run wrote (shielded from a second signal), and say so after the original error."""
+    if isinstance(exc, KeyboardInterrupt):
+        what = f"rules import interrupted by {signals.name_of(exc)}"
+    else:
+        what = f"rules import failed: {exc.what if isinstance(exc, TrmError) else f'unexpected {type(exc).__name__}: {exc}'}"
+    details = exc.details if isinstance(exc, TrmError) else ""
+    if not loader.journal:
+        return RulesError(what, "nothing was written; fix the cause and run rules-import again", details=details)
+    try:
+        with signals.shielded("the rules import's undo"):
+            deleted, restored = loader.undo()
+    except BaseException as undo_exc:
+        why = undo_exc.what if isinstance(undo_exc, TrmError) else f"{type(undo_exc).__name__}: {undo_exc}"
+        left = "\n".join(loader.left())
+        return RulesError(
+            f"{what}; undoing it failed too ({why})",
+            "the rows listed are left as they are: run rules-import again once Directus answers",
+            details=f"{details}\nleft in the database:\n{left}".strip(),
+        )
+    return RulesError(
+        what,
+        f"nothing is left half-applied (rolled back: {deleted} created row(s) deleted, {restored} row(s) restored); "
+        "fix the cause and run rules-import again",
+        details=details,
+    )

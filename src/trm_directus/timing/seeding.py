@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .. import yamlio
+from ..errors import RulesError
 from ..seed.document import Path_, Problems
 from ..seed.loader import Loader
 from .rules import load, parse
@@ -18,7 +20,12 @@ def validate_reference(event: dict[str, Any], path: Path_, problems: Problems) -
         problems.add(path, f"rules file {file} does not exist (paths are relative to the seed file)")
         return
     stages = {s["name"] for s in event.get("stages") or [] if isinstance(s, dict) and isinstance(s.get("name"), str)}
-    _, found = parse(file.read_text(encoding="utf-8"), str(file), stages=stages or None, event=event.get("slug"))
+    try:
+        text = yamlio.read_text(file, error=RulesError)
+        _, found = parse(text, str(file), stages=stages or None, event=event.get("slug"))
+    except RulesError as exc:  # unreadable, or not valid YAML: one problem of the seed
+        problems.items.append(exc.what)
+        return
     problems.items.extend(found.items)
     event["rules"] = str(file)
 
