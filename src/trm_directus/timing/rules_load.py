@@ -56,8 +56,7 @@ class Resolver:
         self.event_id = event_id
         self.planned = planned  # stage names a seed dry run would create
         self.new = str(event_id).startswith("new:")  # a seed dry run: the event does not exist yet
-        rows = [] if self.new else api.get("/items/stages", filter={"event_id": {"_eq": event_id}}, fields="id,name", limit=-1)
-        self.stages = {s["name"]: s["id"] for s in rows}
+        self._stages: dict[str, str] | None = None  # fetched when a rule names a stage (event-level rules cost no GET)
         self._segments: dict[tuple[str, int], dict[str, Any]] | None = None
         self._children: dict[str, dict[tuple[str, str], str]] = {}
 
@@ -90,6 +89,17 @@ class Resolver:
             )
             self._children[collection] = {(r["segment_id"], r[key]): r["id"] for r in rows if r.get(key)}
         return self._children[collection]
+
+    @property
+    def stages(self) -> dict[str, str]:
+        if self._stages is None:
+            rows = (
+                []
+                if self.new
+                else self.api.get("/items/stages", filter={"event_id": {"_eq": self.event_id}}, fields="id,name", limit=-1)
+            )
+            self._stages = {s["name"]: s["id"] for s in rows}
+        return self._stages
 
     def stage(self, name: str) -> str:
         if name in self.stages:
