@@ -52,6 +52,8 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "timing_crossings_stage_s": (5.0, "one stage's crossings (230 × 60 = 13,800) bulk-written by the processor (SQL)"),
     "timing_crossings_floor_s": (None, "baseline, same moment: those rows into a table without keys, checks or triggers"),
     "timing_crossings_ratio": (None, "worst stage write / its baseline (×, not seconds)"),
+    "timing_crossings_cpu_s": (None, "server CPU of the worst stage write (the database's own cost, whatever the load)"),
+    "timing_crossings_floor_cpu_s": (None, "server CPU of its baseline (no keys, checks or triggers)"),
     "timing_crossings_again_s": (None, "the same stage's crossings again (all ON CONFLICT DO NOTHING)"),
     "timing_penalties_stage_s": (None, "~290 proposed penalties of a stage, pipelined SQL upserts"),
     "timing_results_stage_s": (None, "230 elapsed times of a stage, pipelined SQL upserts (re-rank included)"),
