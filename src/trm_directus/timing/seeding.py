@@ -19,7 +19,8 @@ def validate_reference(event: dict[str, Any], path: Path_, problems: Problems) -
     if not file.is_file():
         problems.add(path, f"rules file {file} does not exist (paths are relative to the seed file)")
         return
-    stages = {s["name"] for s in event.get("stages") or [] if isinstance(s, dict) and isinstance(s.get("name"), str)}
+    listed = event.get("stages") if isinstance(event.get("stages"), list) else []  # a wrong type: the seed's own problem
+    stages = {s["name"] for s in listed if isinstance(s, dict) and isinstance(s.get("name"), str)}
     try:
         text = yamlio.read_text(file, error=RulesError)
         _, found = parse(text, str(file), stages=stages or None, event=event.get("slug"))
