@@ -151,3 +151,29 @@ def ui_snapshot(c, out=None):
 def ui_apply(c, dry_run=False, prune=False):
     """Apply snapshots/ui.yaml to the dev stack (boot does it by itself)."""
     cli(c, "ui-apply", *(["--dry-run"] if dry_run else []), *(["--prune"] if prune else []))
+
+
+@task(
+    name="rules-import",
+    help={
+        "file": "rules YAML file (default: the Rally Albania 2026 placeholder rules)",
+        "event": "event slug",
+        "dry_run": "show what would change, write nothing",
+        "against": "Directus URL (default: the dev stack)",
+        "token": "admin token",
+    },
+)
+def rules_import(
+    c, file="seeds/rally-albania-2026-rules.yaml", event="rally-albania-2026", dry_run=False, against=None, token=None
+):
+    """Load an event's penalty rules (formulas, radius defaults, maximum times) idempotently."""
+    cli(
+        c,
+        "rules-import",
+        file,
+        "--event",
+        event,
+        *(["--dry-run"] if dry_run else []),
+        *opt("--against", against),
+        *opt("--token", token),
+    )

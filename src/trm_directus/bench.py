@@ -1,7 +1,7 @@
 """Benchmarks for the issue targets, measured on real stacks (never asserted in tests).
 
 Each benchmark returns named timings; `run()` prints a table with the targets and writes
-reports/bench.json. Targets on the 2-core reference machine (issues #3, #4, #6, #9, #13).
+reports/bench.json. Targets on the 2-core reference machine (issues #3, #4, #6, #9, #10, #13).
 """
 
 from __future__ import annotations
@@ -48,6 +48,23 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "positions_load_average": (None, "1-minute load average of the machine while inserting"),
     "faulty_10k_s": (1.0, "flag a window of 10,000 positions: POST until the message is on the stream"),
     "faulty_10k_sql_s": (None, "baseline: the same UPDATE of 10,000 rows in plain SQL"),
+    # timing (issue #10): Rally Albania at full size, timing/bench.py
+    "timing_crossings_stage_s": (5.0, "one stage's crossings (230 × 60 = 13,800) bulk-written by the processor (SQL)"),
+    "timing_crossings_floor_s": (None, "baseline, same moment: those rows into a table without keys, checks or triggers"),
+    "timing_crossings_ratio": (None, "worst stage write / its baseline (×, not seconds)"),
+    "timing_crossings_cpu_s": (None, "server CPU of the worst stage write (the database's own cost, whatever the load)"),
+    "timing_crossings_floor_cpu_s": (None, "server CPU of its baseline (no keys, checks or triggers)"),
+    "timing_crossings_again_s": (None, "the same stage's crossings again (all ON CONFLICT DO NOTHING)"),
+    "timing_penalties_stage_s": (None, "~290 proposed penalties of a stage, pipelined SQL upserts"),
+    "timing_results_stage_s": (None, "230 elapsed times of a stage, pipelined SQL upserts (re-rank included)"),
+    "timing_ranking_read_p95_s": (0.3, "a stage ranking (230 rows, overall) read through REST, p95 of 50"),
+    "timing_ranking_class_p95_s": (0.3, "the same stage's ranking of one class through REST, p95 of 50"),
+    "timing_ranking_flat_p95_s": (None, "the same read without the entry's race number and class (no relations), p95"),
+    "timing_rest_floor_p95_s": (None, "baseline: the smallest REST read (one id of stage_results), p95 of 50"),
+    "timing_ranking_sql_p95_s": (None, "the same ranking computed live in SQL (trm_timing.stage_ranking), p95"),
+    "timing_apply_penalty_s": (None, "one penalty applied through REST (re-rank of the stage included)"),
+    "timing_review_stage_s": (None, "~290 penalties of a stage reviewed via REST: 1 in 10 waived (batch), the rest at once"),
+    "timing_publish_stage_s": (2.0, "publishing a stage (stages.status = official) through REST"),
 }
 
 
@@ -262,6 +279,12 @@ def bench_faulty(repeat: int = 3) -> dict[str, float]:
     }
 
 
+def bench_timing(repeat: int = 3) -> dict[str, float]:
+    from .timing import bench
+
+    return bench.bench(repeat=repeat)
+
+
 BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "install-cold": bench_install_cold,
     "boot": bench_boot,
@@ -271,6 +294,7 @@ BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "course-import": bench_course_import,
     "timescale": bench_timescale,
     "faulty": bench_faulty,
+    "timing": bench_timing,
 }
 
 

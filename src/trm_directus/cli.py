@@ -27,6 +27,7 @@ COMMANDS = (
     "seed",
     "course-import",
     "course-export",
+    "rules-import",
     "pins",
     "preflight",
     "boot-steps",

@@ -126,3 +126,7 @@ class CourseError(TrmError):
 
 class WaitTimeout(TrmError):
     """A wait ran past its deadline (deadlines.py): names what it waited for and who held it."""
+
+
+class RulesError(TrmError):
+    """An event's rules file is invalid or could not be loaded; nothing was written."""

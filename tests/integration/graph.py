@@ -143,3 +143,52 @@ class CourseGraph(Graph):
 
     def event_of(self, stage) -> dict:
         return {"id": stage["event_id"]}
+
+
+# --- timing (Phase 3) ------------------------------------------------------------------------------
+
+
+class TimingGraph(CourseGraph):
+    """CourseGraph plus timing rows: formulas, crossings, penalties, results. Entries come with a vehicle (rallies)."""
+
+    def entry(self, event=None, klass=None, race_number=301, **over):
+        over.setdefault("vehicle_id", self.vehicle()["id"])
+        return super().entry(event, klass, race_number, **over)
+
+    def formula(self, event, type="missed_waypoint", seconds=900, **over):
+        body = {"event_id": event["id"], "type": type, "penalty_seconds": seconds}
+        return self.api.post("/items/penalty_formulas", {**body, **over})
+
+    def brackets(self, event, bounds, type="speeding", **over):
+        """A bracket rule: bounds [(min, max, seconds), ...] in one batch (ascending)."""
+        rows = [
+            {"event_id": event["id"], "type": type, "offence_min": lo, "offence_max": hi, "penalty_seconds": s, **over}
+            for lo, hi, s in bounds
+        ]
+        return self.api.post("/items/penalty_formulas", rows)
+
+    def racer(self, event, klass=None, race_number=None, code="C-2"):
+        """An entry of `event` (a class of that event is created unless given)."""
+        klass = klass or self.klass(event, code=code)
+        return self.entry(event, klass, race_number=race_number or next(self._sort) + 100)
+
+    def crossing(self, entry, ts="2026-06-07T08:00:00Z", **target):
+        return self.api.post("/items/entry_crossings", {"entry_id": entry["id"], "ts": ts, **target})
+
+    def penalty(self, entry, stage=None, seconds=60, type="speeding", **over):
+        body = {"entry_id": entry["id"], "stage_id": stage["id"] if stage else None, "type": type, "seconds": seconds}
+        return self.api.post("/items/entry_penalties", {**body, **over})
+
+    def result(self, entry, stage, elapsed=3600, **over):
+        return self.api.post(
+            "/items/stage_results", {"entry_id": entry["id"], "stage_id": stage["id"], "elapsed_seconds": elapsed, **over}
+        )
+
+
+def sql_refused(stack, sql: str, params: tuple = ()) -> str:
+    """Run a write as a non-API writer would (the processor, psql); it must fail with a constraint error. The message."""
+    import psycopg
+
+    with pytest.raises(psycopg.errors.IntegrityError) as info, psycopg.connect(stack.info.dsn, autocommit=True) as conn:
+        conn.execute(sql, params)
+    return str(info.value)

@@ -33,12 +33,15 @@ EXPECTED = {
     "segments": 21,
     "waypoints": 102,
     "speed_limit_zones": 9,
+    # the event's rules (rally-albania-2026-rules.yaml): 3 flat rules and 3 speeding brackets
+    "penalty_formulas": 6,
 }
 TOTAL = sum(EXPECTED.values())
 
 
 def elsewhere(text: str) -> str:
-    """The seed's text for a copy outside seeds/: course files are relative to the seed file."""
+    """The seed's text for a copy outside seeds/: course and rules files are relative to the seed file."""
+    text = text.replace("rules: rally-albania-2026-rules.yaml", f"rules: {RALLY.parent}/rally-albania-2026-rules.yaml")
     return text.replace("course: rally-albania-2026/", f"course: {RALLY.parent}/rally-albania-2026/")
 
 
@@ -87,8 +90,9 @@ def test_seed_then_reseed_then_edit(stack, api, tmp_path):
     # 2. second run: zero changes, and it says so
     again = seed_cli(stack)
     assert again.returncode == 0
-    # one GET per collection (14), and the course import's reads of the event, defaults and course (12)
-    assert "no changes: the database already holds this seed (26 requests" in again.stdout
+    # one GET per collection (14), the course import's reads of the event, defaults and course (12),
+    # and the event's rules (1: its formulas)
+    assert "no changes: the database already holds this seed (27 requests" in again.stdout
     assert row_counts(stack) == EXPECTED
 
     # 3. an edited value: exactly one update
@@ -129,6 +133,7 @@ def test_a_failure_after_validation_rolls_back_what_the_run_wrote(stack, api):
     doc["organizations"][0]["slug"] = "rollback-org"
     doc["events"][0]["organization"] = "rollback-org"
     doc["events"][0]["slug"] = "rollback-rally"
+    del doc["events"][0]["rules"]  # the rules file names its event (rally-albania-2026): not this renamed copy
     doc = document.parse(yaml.safe_dump(doc, sort_keys=False), str(RALLY.parent / "rollback.yaml"))
     # Valid for the file, refused by Directus: a class code beyond the field's 10 characters.
     doc["events"][0]["classes"][0]["code"] = "M-1" + "X" * 20

@@ -123,6 +123,7 @@ SEED_TABLES = (
     "segments",
     "waypoints",
     "speed_limit_zones",
+    "penalty_formulas",
     "entries",
     "entry_crew",
     "entry_devices",

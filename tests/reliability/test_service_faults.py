@@ -36,6 +36,7 @@ def older_seed(tmp_path_factory) -> str:
     for stage in data["events"][0].get("stages") or []:
         if stage.get("course"):  # course files are relative to the seed file: this copy lives elsewhere
             stage["course"] = str(RALLY.parent / stage["course"])
+    data["events"][0]["rules"] = str(RALLY.parent / data["events"][0]["rules"])  # likewise the event's rules file
     data["events"][0]["entries"] = []
     data["events"][0]["classes"][0]["name"] += " (old name)"
     path = tmp_path_factory.mktemp("seed") / "older.yaml"

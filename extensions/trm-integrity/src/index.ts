@@ -5,6 +5,8 @@
  * - events: ends_at must be after starts_at (also a CHECK constraint in db-init/post/101).
  * - entries: the class must belong to the entry's event (also a composite foreign key in 101).
  * - the course collections: geometry validity, radii, same-event and same-segment rules (course.ts).
+ * - the timing collections: formula targets and brackets, same event, penalty review, results that
+ *   only publishing makes official, publishing a stage (timing.ts).
  * - any collection: deleting items that rows of another table still reference through a RESTRICT
  *   foreign key is refused with the referencing tables and counts (Directus does not translate
  *   foreign-key errors on delete: without this the API answers 500).
@@ -15,6 +17,16 @@
 import { defineHook } from '@directus/extensions-sdk';
 import { checkGeofence, checkRadiusDefault, checkSegment, checkSpeedZone, checkStage, checkWaypoint } from './course';
 import { InvalidPayload, type Db, type Row } from './shared';
+import {
+	checkCrossing,
+	checkFormula,
+	checkPenalty,
+	checkResult,
+	checkSegmentStart,
+	checkStagePublish,
+	checkTimingDelete,
+	type Accountability,
+} from './timing';
 
 export { InvalidPayload };
 
@@ -28,6 +40,18 @@ const COURSE_RULES: Record<string, Check> = {
 	waypoints: checkWaypoint,
 	speed_limit_zones: checkSpeedZone,
 	waypoint_radius_defaults: checkRadiusDefault,
+};
+
+type PayloadCheck = (db: any, payload: Row, keys: unknown[] | null, who: Accountability) => Promise<Row>;
+
+/** Timing rules (timing.ts): they may complete the payload (e.g. reviewed_by = the current user). */
+const TIMING_RULES: Record<string, PayloadCheck> = {
+	penalty_formulas: checkFormula,
+	entry_segment_starts: checkSegmentStart,
+	entry_crossings: checkCrossing,
+	entry_penalties: checkPenalty,
+	stage_results: checkResult,
+	stages: checkStagePublish,
 };
 
 const time = (value: unknown): number | null => {
@@ -99,9 +123,22 @@ export default defineHook(({ filter }, { database }) => {
 		});
 	}
 
+	for (const [collection, check] of Object.entries(TIMING_RULES)) {
+		filter(`${collection}.items.create`, async (payload, _meta, context) => {
+			const c = context as { database?: Db; accountability?: Accountability };
+			return check(c.database ?? database, payload as Row, null, c.accountability);
+		});
+		filter(`${collection}.items.update`, async (payload, meta, context) => {
+			const c = context as { database?: Db; accountability?: Accountability };
+			return check(c.database ?? database, payload as Row, (meta as { keys: unknown[] }).keys, c.accountability);
+		});
+	}
+
 	filter('items.delete', async (keys, meta, context) => {
 		const db = ((context as { database?: Db }).database ?? database) as Db;
-		await checkDeletable(db, (meta as { collection: string }).collection, keys as unknown[]);
+		const collection = (meta as { collection: string }).collection;
+		await checkDeletable(db, collection, keys as unknown[]);
+		await checkTimingDelete(db, collection, keys as unknown[]);
 		return keys;
 	});
 

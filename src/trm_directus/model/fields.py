@@ -218,6 +218,22 @@ def geometry(name: str, kind: str | None, *, note: str | None = None, required: 
     }
 
 
+def uuid_value(name: str, *, note: str | None = None, width: str = "half") -> dict[str, Any]:
+    """A plain uuid (no relation), e.g. the target of a polymorphic reference whose table varies per row."""
+    return {
+        "field": name,
+        "type": "uuid",
+        "meta": _meta(note, width, False, interface="input", options={"font": "monospace"}),
+        "schema": {"is_nullable": True},
+    }
+
+
+def readonly(payload: dict[str, Any]) -> dict[str, Any]:
+    """Mark a field read-only in the admin UI (a value the database computes)."""
+    payload["meta"]["readonly"] = True
+    return payload
+
+
 def created_updated() -> list[dict[str, Any]]:
     return [
         timestamp("created_at", special="date-created", note="Set by Directus when the item is created."),

@@ -1,6 +1,6 @@
 """The one list of data-model domains, in build order, and the build of all of them.
 
-A domain module (catalogue, registration, course, …) defines FOLDER, COLLECTIONS, RELATIONS and
+A domain module (catalogue, registration, course, timing, …) defines FOLDER, COLLECTIONS, RELATIONS and
 ORDER (and optionally USER_FIELDS); a later domain may append fields to an earlier collection's
 form order (e.g. course adds `stages` to events). Add a new domain here and nowhere else.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import catalogue, course, registration
+from . import catalogue, course, registration, timing
 
-DOMAINS: tuple[ModuleType, ...] = (catalogue, registration, course)
+DOMAINS: tuple[ModuleType, ...] = (catalogue, registration, course, timing)
 
 
 def collections() -> list:

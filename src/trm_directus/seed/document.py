@@ -124,6 +124,7 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool, Any]]] = {
         "classes": (list, False, None),
         "radius_defaults": (list, False, None),
         "stages": (list, False, None),
+        "rules": (str, False, None),
         "entries": (list, False, None),
     },
     "class": {
@@ -166,7 +167,8 @@ def _check_item(item: Any, kind: str, path: Path_, problems: Problems) -> bool:
                 problems.add(path, f"{kind} lacks required `{key}`")
             continue
         value = item[key]
-        if not isinstance(value, types) or isinstance(value, bool):
+        allowed = types if isinstance(types, tuple) else (types,)
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in allowed):  # YAML true is an int too
             names = "/".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
             problems.add((*path, key), f"expected {names}, got {type(value).__name__} {value!r}")
             continue
@@ -310,6 +312,10 @@ def validate(doc: Any, problems: Problems) -> None:
             problems,
         )
         course.validate(event, path, problems, _check_item, _unique, problems.origin)
+        if isinstance(event.get("rules"), str):
+            from ..timing import seeding  # rules files register their schemas here; they import this module
+
+            seeding.validate_reference(event, (*path, "rules"), problems)
         entries = _rows(event, "entries")
         valid_entries = [
             (e, (*path, "entries", i)) for i, e in enumerate(entries) if _check_item(e, "entry", (*path, "entries", i), problems)

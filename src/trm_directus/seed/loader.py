@@ -129,7 +129,8 @@ class Loader:
         self.report = Report(dry_run=dry_run)
         self._placeholder = 0
         # What this run may have changed, recorded before each request: ("created", spec, rows to
-        # create, by natural key) or ("updated", spec, the rows' previous values).
+        # create, by natural key), ("updated", spec, the rows' previous values) or ("deleted", spec,
+        # the rows a run replaces, without ids: timing/rules_load.py).
         self.journal: list[tuple[str, Spec, list[Any]]] = []
 
     def sync(self, collection: str, rows: list[dict[str, Any]]) -> dict[Key, Any]:
@@ -184,10 +185,18 @@ class Loader:
         while self.journal:
             action, spec, payload = self.journal[-1]
             if action == "created":
-                ids = [item["id"] for item in self._existing(spec, payload).values()]
+                # Only the journaled keys: _existing() answers every row sharing their first key (e.g. an event's classes).
+                keys = {tuple(row[k] for k in spec.keys) for row in payload}
+                ids = [item["id"] for key, item in self._existing(spec, payload).items() if key in keys]
                 if ids:
                     self.api.delete(spec.path, ids)
                 deleted += len(ids)
+            elif action == "deleted":  # rows a run replaced (timing/rules_load.py): create again those that are gone
+                present = self._existing(spec, payload)
+                missing = [row for row in payload if tuple(row[k] for k in spec.keys) not in present]
+                if missing:
+                    self.api.post(spec.path, missing, fields="id")
+                restored += len(missing)
             else:
                 self.api.patch(spec.path, payload, fields="id")
                 restored += len(payload)
@@ -201,6 +210,11 @@ class Loader:
             if action == "created":
                 keys = [", ".join(str(row[k]) for k in spec.keys) for row in payload]
                 lines.append(f"  {spec.collection}: up to {len(payload)} created row(s) with keys {'; '.join(keys[:10])}")
+            elif action == "deleted":
+                keys = [", ".join(str(row[k]) for k in spec.keys) for row in payload]
+                lines.append(
+                    f"  {spec.collection}: up to {len(payload)} deleted row(s) not re-created, keys {'; '.join(keys[:10])}"
+                )
             else:
                 ids = [str(row["id"]) for row in payload]
                 lines.append(f"  {spec.collection}: {len(payload)} updated row(s) not restored (ids {', '.join(ids[:10])})")
@@ -342,6 +356,9 @@ def _load(loader: Loader, doc: dict[str, Any]) -> None:
         ],
     )
     course.load(loader, events, event)
+    from ..timing import seeding  # the rules file of an event (`rules:`), after its stages
+
+    seeding.load_seed(loader, events, event)
     entry_ids = loader.sync(
         "entries",
         [

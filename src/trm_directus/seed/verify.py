@@ -9,6 +9,7 @@ from .. import console
 from ..directus_api import Directus
 from ..errors import SeedError
 from ..stacks.native import NativeStack
+from ..timing import seeding
 from . import course, document, loader
 
 
@@ -16,7 +17,7 @@ def expected_counts(doc: dict[str, Any]) -> dict[str, int]:
     """What the database must hold after seeding `doc` into an empty stack, derived from the document."""
     orgs, events = doc.get("organizations") or [], doc.get("events") or []
     entries = [n for e in events for n in e.get("entries") or []]
-    return {
+    counts = {
         "organizations": len(orgs),
         "vehicles": len(doc.get("vehicles") or []),
         "devices": len(doc.get("devices") or []),
@@ -30,6 +31,9 @@ def expected_counts(doc: dict[str, Any]) -> dict[str, int]:
         "entry_devices": sum(len(n.get("devices") or []) for n in entries),
         **course.expected_counts(events),
     }
+    for collection, n in seeding.expected_counts(events).items():  # an event's rules file (`rules:`)
+        counts[collection] = counts.get(collection, 0) + n
+    return counts
 
 
 def check_relations(api: Directus, doc: dict[str, Any]) -> list[str]:
