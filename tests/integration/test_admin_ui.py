@@ -117,14 +117,18 @@ def test_operator_walkthrough_in_the_admin_ui(stack, api, seeded, ui):
         codes = {c["code"] for c in api.get("/items/classes", filter={"event_id": {"_eq": event}}, fields="code", limit=-1)}
         assert len(seen) == 18 and set(seen) == codes, seen
 
+    # relations are labelled as words (the model's translations), not as database keys ("Event ID")
+    label = {f: browser.column_label(api, "entries", f) for f in ("event_id", "class_id", "vehicle_id")}
+    assert label == {"event_id": "Event", "class_id": "Class", "vehicle_id": "Vehicle"}
+
     with ui.timed(4, "create-entry") as shot:
         browser.nav(page, "Entries")
         browser.header_button(page, "add").click()
         page.get_by_text("Race Number", exact=True).wait_for()
-        browser.pick_related(page, "Event ID", "Rally Albania 2026")
+        browser.pick_related(page, label["event_id"], "Rally Albania 2026")
         page.locator(".field", has=page.get_by_text("Race Number", exact=True)).first.locator("input").fill(str(RACE_NUMBER))
-        browser.pick_related(page, "Class ID", "Car 1")
-        browser.pick_related(page, "Vehicle ID", "AA-001-AA")  # a rally entry needs a vehicle (discipline rules)
+        browser.pick_related(page, label["class_id"], "Car 1")
+        browser.pick_related(page, label["vehicle_id"], "AA-001-AA")  # a rally entry needs a vehicle (discipline rules)
         browser.header_button(page, "check").click()
         page.wait_for_url(f"{url}/admin/content/entries")
         page.locator("table tbody tr", has_text=str(RACE_NUMBER)).wait_for()
@@ -139,10 +143,10 @@ def test_operator_walkthrough_in_the_admin_ui(stack, api, seeded, ui):
         ui.expected.append(("/items/entries", "duplicate-race-number"))  # the refused POST (400)
         browser.header_button(page, "add").click()
         page.get_by_text("Race Number", exact=True).wait_for()
-        browser.pick_related(page, "Event ID", "Rally Albania 2026")
+        browser.pick_related(page, label["event_id"], "Rally Albania 2026")
         page.locator(".field", has=page.get_by_text("Race Number", exact=True)).first.locator("input").fill(str(RACE_NUMBER))
-        browser.pick_related(page, "Class ID", "Quad 2WD")
-        browser.pick_related(page, "Vehicle ID", "AL-Q-0101")
+        browser.pick_related(page, label["class_id"], "Quad 2WD")
+        browser.pick_related(page, label["vehicle_id"], "AL-Q-0101")
         browser.header_button(page, "check").click()
         notice = page.locator(".v-notice", has_text="has to be unique")
         notice.wait_for()
@@ -161,6 +165,7 @@ def test_operator_walkthrough_in_the_admin_ui(stack, api, seeded, ui):
         page.get_by_text("Event overview").first.click()
         metric = page.locator(".v-workspace-tile", has=page.get_by_text("Entries", exact=True)).first
         metric.get_by_text(str(entries_before + 1), exact=True).wait_for()
+        page.locator(".v-workspace-tile", has=page.get_by_text("Latest stage · top 10", exact=True)).wait_for()
         page.wait_for_timeout(1000)  # let the charts finish drawing for the screenshot
         page.screenshot(path=shot)
 

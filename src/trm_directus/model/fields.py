@@ -241,6 +241,18 @@ def created_updated() -> list[dict[str, Any]]:
     ]
 
 
+def relation_label(field_name: str) -> str:
+    """A many-to-one key as an operator reads it: `class_id` -> "Class", `dz_waypoint_id` -> "Dz waypoint"
+    (Directus would show "Class ID", the database's word, not the operator's)."""
+    words = field_name.removesuffix("_id").replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def label_translations(label: str) -> list[dict[str, str]]:
+    """Field meta translations: the label the admin UI shows (its language is en-US unless a user picks one)."""
+    return [{"language": "en-US", "translation": label}]
+
+
 @dataclass
 class M2O:
     """A many-to-one field, its foreign key, and optionally the one-to-many alias on the other side."""
@@ -257,6 +269,7 @@ class M2O:
     alias_note: str | None = None
     width: str = "half"
     indexed: bool = False  # a B-tree index Directus owns (is_indexed), for lookups no composite index covers
+    label: str | None = None  # what forms and list headers show; default: the field without "_id", as words
 
     def field_payload(self) -> dict[str, Any]:
         return {
@@ -271,6 +284,7 @@ class M2O:
                 options={"template": self.template},
                 display="related-values",
                 display_options={"template": self.template},
+                translations=label_translations(self.label or relation_label(self.field)),
             ),
             "schema": {"is_nullable": not self.required, **({"is_indexed": True} if self.indexed else {})},
         }
