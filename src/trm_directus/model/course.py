@@ -24,6 +24,7 @@ from .fields import (
     integer,
     json_field,
     number,
+    readonly,
     string,
     text,
     timestamp,
@@ -107,6 +108,14 @@ COLLECTIONS = [
             string("name", max_length=120, note="Optional, e.g. SS3 Theth."),
             integer("target_duration_seconds", minimum=1, note="Ideal time (liaisons: the time allowed)."),
             integer("max_duration_seconds", minimum=1, note="Maximum time; controls close after it. At least the target."),
+            readonly(
+                timestamp(
+                    "controls_close_at",
+                    note="When the segment's controls close: the last scheduled start (entry_segment_starts.target_at) + "
+                    "max_duration_seconds. Set by trm-operations when the stage opens and whenever starts or the maximum "
+                    "time change; empty without starts or without a maximum time. Not editable.",
+                )
+            ),
         ],
     ),
     Collection(
@@ -323,6 +332,7 @@ ORDER = {
         "exit_geofence_id",
         "target_duration_seconds",
         "max_duration_seconds",
+        "controls_close_at",
         "waypoints",
         "speed_zones",
     ],
