@@ -1,19 +1,23 @@
 /**
  * trm-operations hooks: the discipline rules on entries, entry_crew and events (create and update,
- * batch included: Directus runs these filters once per item), and the schedule that re-sends
- * recompute requests that could not reach Redis.
+ * batch included: Directus runs these filters once per item), the schedule that re-sends
+ * recompute requests that could not reach Redis, stage opening (stages.status -> open materialises the
+ * start list before the status is written, so a refusal writes nothing) and control closing times
+ * (segments.controls_close_at, recomputed after starts or a segment's maximum time change).
  */
 import { defineHook } from '@directus/extensions-sdk';
 import { checkCrew, checkEntry, checkEventDiscipline } from './discipline/checks';
 import { flushPending } from './faulty/outbox';
 import type { Db, Row } from './shared/types';
+import { recomputeClosing, segmentsOfStarts } from './stages/closing';
+import { checkOpenable, openStages } from './stages/open';
 
 /** Every 15 s: a pending request reaches the stream at most ~15 s after Redis is back. */
 export const RESEND_CRON = '*/15 * * * * *';
 
 type Context = { database?: unknown };
 
-export default defineHook(({ filter, schedule }, { database, env, logger }) => {
+export default defineHook(({ filter, action, schedule }, { database, env, logger }) => {
 	const dbOf = (context: unknown): Db => ((context as Context).database ?? database) as Db;
 	const keysOf = (meta: unknown): string[] => ((meta as { keys?: unknown[] }).keys ?? []).map(String);
 
@@ -49,6 +53,63 @@ export default defineHook(({ filter, schedule }, { database, env, logger }) => {
 		const db = dbOf(context);
 		for (const id of keysOf(meta)) await checkEventDiscipline(db, id, p['discipline']);
 		return payload;
+	});
+
+	// --- stage opening -------------------------------------------------------------------------
+	filter('stages.items.create', async (payload, _meta, context) => {
+		const p = payload as Row;
+		// A new stage has no segments yet: nothing to materialise, but the input-stage rule holds.
+		if (p['status'] === 'open') await checkOpenable(dbOf(context), p);
+		return payload;
+	});
+	filter('stages.items.update', async (payload, meta, context) => {
+		const p = payload as Row;
+		if (p['status'] !== 'open') return payload;
+		const reports = await openStages(dbOf(context), keysOf(meta), p);
+		for (const r of reports) {
+			logger.info(`stage ${r.stage_id} opened (${r.strategy}): ${r.starts_created} start(s) for ${r.starters} starter(s), ${r.segments_kept} segment(s) kept`);
+		}
+		return payload;
+	});
+
+	// --- control closing times ------------------------------------------------------------------
+	// The segments a start row belonged to before an update or delete, handed from the filter to the action.
+	const before = new Map<string, string[]>();
+	const token = (keys: string[]): string => [...keys].sort().join(',');
+	const recompute = async (segments: string[]): Promise<void> => {
+		try {
+			await recomputeClosing(database as unknown as Db, segments);
+		} catch (e) {
+			logger.error(`controls_close_at: recompute failed for ${segments.join(', ')}: ${e instanceof Error ? e.message : String(e)}`);
+		}
+	};
+	filter('entry_segment_starts.items.update', async (payload, meta, context) => {
+		if ('segment_id' in (payload as Row)) before.set(token(keysOf(meta)), await segmentsOfStarts(dbOf(context), keysOf(meta)));
+		return payload;
+	});
+	filter('entry_segment_starts.items.delete', async (payload, _meta, context) => {
+		const keys = (payload as unknown[]).map(String);
+		before.set(token(keys), await segmentsOfStarts(dbOf(context), keys));
+		return payload;
+	});
+	action('entry_segment_starts.items.create', async (meta) => {
+		const segment = ((meta as { payload?: Row }).payload ?? {})['segment_id'];
+		if (typeof segment === 'string') await recompute([segment]);
+	});
+	action('entry_segment_starts.items.update', async (meta) => {
+		const keys = keysOf(meta);
+		const old = before.get(token(keys)) ?? [];
+		before.delete(token(keys));
+		await recompute([...old, ...(await segmentsOfStarts(database as unknown as Db, keys))]);
+	});
+	action('entry_segment_starts.items.delete', async (meta) => {
+		const keys = keysOf(meta);
+		const old = before.get(token(keys)) ?? [];
+		before.delete(token(keys));
+		await recompute(old);
+	});
+	action('segments.items.update', async (meta) => {
+		if ('max_duration_seconds' in ((meta as { payload?: Row }).payload ?? {})) await recompute(keysOf(meta));
 	});
 
 	const redisUrl = typeof env['REDIS'] === 'string' ? env['REDIS'] : '';
