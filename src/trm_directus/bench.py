@@ -1,7 +1,7 @@
 """Benchmarks for the issue targets, measured on real stacks (never asserted in tests).
 
 Each benchmark returns named timings; `run()` prints a table with the targets and writes
-reports/bench.json. Targets on the 2-core reference machine (issues #3, #4, #6, #9, #10, #13).
+reports/bench.json. Targets on the 2-core reference machine (issues #3, #4, #6, #9, #10, #13, #14).
 """
 
 from __future__ import annotations
@@ -67,6 +67,11 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "timing_apply_penalty_s": (None, "one penalty applied through REST (re-rank of the stage included)"),
     "timing_review_stage_s": (None, "~290 penalties of a stage reviewed via REST: 1 in 10 waived (batch), the rest at once"),
     "timing_publish_stage_s": (2.0, "publishing a stage (stages.status = official) through REST"),
+    # stage opening (issue #14), bench_stage_open.py
+    "stage_open_230_s": (2.0, "opening a stage of 230 entries (690 start slots, 3 segments) through REST"),
+    "stage_open_sql_s": (None, "baseline, same run: the same 690 rows + the status in one plain SQL transaction"),
+    "stage_open_rest_floor_s": (None, "baseline, same run: a PATCH of the same stage that opens nothing (notes)"),
+    "stage_open_ratio": (None, "opening through REST / the plain SQL baseline (×, not seconds)"),
 }
 
 
@@ -287,6 +292,12 @@ def bench_timing(repeat: int = 3) -> dict[str, float]:
     return bench.bench(repeat=repeat)
 
 
+def bench_stage_open(repeat: int = 3) -> dict[str, float]:
+    from .bench_stage_open import bench
+
+    return bench(repeat=repeat)
+
+
 BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "install-cold": bench_install_cold,
     "boot": bench_boot,
@@ -297,6 +308,7 @@ BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "timescale": bench_timescale,
     "faulty": bench_faulty,
     "timing": bench_timing,
+    "stage-open": bench_stage_open,
 }
 
 
