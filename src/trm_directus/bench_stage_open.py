@@ -67,7 +67,7 @@ def setup(api: Directus, dsn: str, repeat: int) -> dict[str, Any]:
             "ends_at": "2026-06-13T18:00:00Z",
         },
     )
-    klass = api.post("/items/classes", {"event_id": event["id"], "code": "T1", "name": "Cars", "sort_order": 1})
+    klass = api.post("/items/classes", {"event_id": event["id"], "code": "T-1", "name": "Cars", "sort_order": 1})
     vehicles = api.post("/items/vehicles", [{"make": "Toyota", "model": "Hilux", "year": 2020} for _ in range(ENTRIES)])
     entries = api.post(
         "/items/entries",

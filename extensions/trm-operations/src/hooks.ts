@@ -75,7 +75,12 @@ export default defineHook(({ filter, action, schedule }, { database, env, logger
 	// --- control closing times ------------------------------------------------------------------
 	// The segments a start row belonged to before an update or delete, handed from the filter to the action.
 	const before = new Map<string, string[]>();
+	// A write refused after its filter never reaches the action: its entry stays; the cap bounds those leftovers.
 	const token = (keys: string[]): string => [...keys].sort().join(',');
+	const remember = (keys: string[], segments: string[]): void => {
+		if (before.size >= 1000) before.clear();
+		before.set(token(keys), segments);
+	};
 	const recompute = async (segments: string[]): Promise<void> => {
 		try {
 			await recomputeClosing(database as unknown as Db, segments);
@@ -84,12 +89,12 @@ export default defineHook(({ filter, action, schedule }, { database, env, logger
 		}
 	};
 	filter('entry_segment_starts.items.update', async (payload, meta, context) => {
-		if ('segment_id' in (payload as Row)) before.set(token(keysOf(meta)), await segmentsOfStarts(dbOf(context), keysOf(meta)));
+		if ('segment_id' in (payload as Row)) remember(keysOf(meta), await segmentsOfStarts(dbOf(context), keysOf(meta)));
 		return payload;
 	});
 	filter('entry_segment_starts.items.delete', async (payload, _meta, context) => {
 		const keys = (payload as unknown[]).map(String);
-		before.set(token(keys), await segmentsOfStarts(dbOf(context), keys));
+		remember(keys, await segmentsOfStarts(dbOf(context), keys));
 		return payload;
 	});
 	action('entry_segment_starts.items.create', async (meta) => {
