@@ -72,6 +72,7 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "stage_open_sql_s": (None, "baseline, same run: the same 690 rows + the status in one plain SQL transaction"),
     "stage_open_rest_floor_s": (None, "baseline, same run: a PATCH of the same stage that opens nothing (notes)"),
     "stage_open_ratio": (None, "opening through REST / the plain SQL baseline (×, not seconds)"),
+    "stage_open_load_average": (None, "1-minute load average of the machine at the end of the runs"),
 }
 
 

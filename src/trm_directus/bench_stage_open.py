@@ -10,6 +10,7 @@ status in one SQL transaction on a twin stage; the REST floor is a PATCH of a st
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
@@ -147,5 +148,6 @@ def bench(repeat: int = 3) -> dict[str, Any]:
         "stage_open_sql_s": sql_s,
         "stage_open_rest_floor_s": statistics.median(floor_runs),
         "stage_open_ratio": open_s / sql_s,
+        "stage_open_load_average": os.getloadavg()[0],
         "stage_open_all": runs,
     }
