@@ -10,6 +10,7 @@ has written: the client is interrupted while its request is "in flight".
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -224,3 +225,58 @@ def test_redis_down_at_boot_fails_by_its_deadline_naming_redis(stack, fault_repo
         "not answer', URL shown with the password masked; no step ran; with Redis back the next boot is healthy"
     )
     fault_report.data_lost = "none (nothing was written)"
+
+
+COURSE = REPO / "tests" / "data" / "course" / "valid-v1.0.3.gpx"
+COURSE_TABLES = ("stages", "segments", "waypoints", "speed_limit_zones")
+
+
+def course_rows(stack, event_id: str) -> dict[str, int]:
+    """Rows of the event's course per table (SQL, behind the API's back)."""
+    sql = {
+        "stages": "SELECT count(*) FROM stages st WHERE st.event_id = %s",
+        "segments": "SELECT count(*) FROM segments s JOIN stages st ON st.id = s.stage_id WHERE st.event_id = %s",
+        "waypoints": "SELECT count(*) FROM waypoints w JOIN segments s ON s.id = w.segment_id "
+        "JOIN stages st ON st.id = s.stage_id WHERE st.event_id = %s",
+        "speed_limit_zones": "SELECT count(*) FROM speed_limit_zones z JOIN segments s ON s.id = z.segment_id "
+        "JOIN stages st ON st.id = s.stage_id WHERE st.event_id = %s",
+    }
+    return {t: query(stack.info.dsn, sql[t], (event_id,))[0][0] for t in COURSE_TABLES}
+
+
+@pytest.mark.fault("SIGTERM during a course import")
+def test_sigterm_during_a_course_import_undoes_it_in_flight_request_included(stack, proxy, fault_report):
+    from tests.integration.graph import CourseGraph
+    from trm_directus.course import synthetic
+
+    api = Directus(stack.url, stack.info.admin_token)
+    event = CourseGraph(api).event()
+    api.post(
+        "/items/waypoint_radius_defaults",
+        [{"event_id": event["id"], "waypoint_type": t, "open_radius_m": o, "validation_radius_m": v}
+         for t, (o, v) in synthetic.DEFAULTS.items()],
+    )  # fmt: skip
+    held = proxy.add(Rule("POST", "/items/waypoints", "hold"))  # Directus writes them; the answer never comes
+    args = ["course-import", str(COURSE), "--event", event["slug"], "--against", proxy.url, "--token", stack.info.admin_token]
+    run = subprocess.Popen(
+        [sys.executable, "-m", "trm_directus", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert held.arrived.wait(120), "the import never reached POST /items/waypoints"
+    assert course_rows(stack, event["id"])["waypoints"] == 18  # in the database, not yet journalled by a response
+    t0 = time.monotonic()
+    run.send_signal(signal.SIGTERM)
+    _, err = run.communicate(timeout=120)
+    took = time.monotonic() - t0
+    assert run.returncode == 1, err
+    assert "FAILED: course import interrupted by SIGTERM at create 18 waypoints" in err, err
+    assert re.search(r"rolled back: 2\d created row\(s\) deleted", err), err
+    assert "Traceback" not in err
+    assert course_rows(stack, event["id"]) == dict.fromkeys(COURSE_TABLES, 0)
+    again = run_cli(*args, "--against", stack.url)
+    assert again.returncode == 0 and "26 created, 0 updated, 0 deleted" in again.stdout, again.stderr
+    assert course_rows(stack, event["id"]) == {"stages": 1, "segments": 5, "waypoints": 18, "speed_limit_zones": 2}
+    fault_report.outcome = (
+        f"exit 1 {took:.1f}s after SIGTERM with 18 waypoints written but unanswered: 'interrupted by SIGTERM', undo "
+        "deleted every created row (the in-flight batch included); course empty; the next import created 26 rows"
+    )
+    fault_report.data_lost = "none (nothing left half-applied)"

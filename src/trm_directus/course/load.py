@@ -4,8 +4,11 @@ Consecutive operations of one kind on one collection are one step: one request, 
 concurrent requests for larger steps (also split to stay under Directus's default 1 MB body
 limit, MAX_PAYLOAD_SIZE). Created rows are matched to their natural
 keys from the response (Directus answers a batch in database order, lessons.md). Every write is
-journalled; when a request fails the journal is undone newest first — created rows deleted,
-updated rows restored, deleted rows re-created with their ids — so nothing is left half-applied.
+journalled *before* its request is sent (created rows get their uuid here, not from Directus), so
+when anything stops the run — an error, an unexpected response, Ctrl-C or SIGTERM — the journal
+is undone newest first, the request in flight included: created rows deleted, updated rows
+restored, deleted rows re-created with their ids (those that are gone) — nothing is left
+half-applied. Only kill -9 leaves a partial import, which the next run completes (natural keys).
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ import json
 import math
 import threading
 import time
+import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
-from .. import console
+from .. import console, signals
 from ..directus_api import Directus
-from ..errors import CourseError, DirectusError
+from ..errors import CourseError, TrmError
 from .plan import Plan, Ref
 
 MAX_BODY = 800_000  # bytes per request body
@@ -87,16 +91,30 @@ class Loader:
             console.info(f"   {self.step}: {len(chunks)} request(s), {console.fmt_seconds(time.monotonic() - t0)}")
 
     def _parallel(self, send: Callable[[list[Any]], None], chunks: list[list[Any]]) -> None:
-        """Send the chunks, PARALLEL at a time; all have finished (and are journalled) when the first
-        error is raised, so an undo sees every write."""
-        with ThreadPoolExecutor(PARALLEL) as pool:
+        """Send the chunks, PARALLEL at a time. One chunk goes from this (the main) thread, so Ctrl-C
+        or SIGTERM interrupts its request at once. When the run is interrupted while helper threads
+        send, the chunks not started are cancelled and the ones in flight are awaited (bounded by
+        the API's request timeout, shielded) before the undo starts, so no write lands after it."""
+        if len(chunks) == 1:
+            send(chunks[0])
+            return
+        pool = ThreadPoolExecutor(PARALLEL)
+        try:
             futures = [pool.submit(send, chunk) for chunk in chunks]
+            wait(futures)
+        except BaseException:
+            with signals.shielded("the course import's requests in flight"):
+                pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         for future in futures:
             future.result()
 
     def _create(self, collection: str, rows: list[dict[str, Any]]) -> None:
+        rows = [{**row, "id": row.get("id") or str(uuid.uuid4())} for row in rows]
+        with self.lock:
+            self.journal.append(("created", collection, [row["id"] for row in rows]))
         created = self.api.post(f"/items/{collection}", rows, fields=KEY_FIELDS[collection])
-        self.journal.append(("created", collection, [item["id"] for item in created]))
         with self.lock:
             stage_names = {v: k.key[0] for k, v in self.plan.ids.items() if k.collection == "stages"}
             seg_stage = {v: k.key[0] for k, v in self.plan.ids.items() if k.collection == "segments"}
@@ -109,12 +127,14 @@ class Loader:
                     self.plan.ids[Ref("waypoints", (seg_stage[item["segment_id"]], item["code"]))] = item["id"]
 
     def _delete(self, collection: str, rows: list[dict[str, Any]]) -> None:
+        with self.lock:
+            self.journal.append(("deleted", collection, rows))
         self.api.delete(f"/items/{collection}", [row["id"] for row in rows])
-        self.journal.append(("deleted", collection, rows))
 
     def _update(self, collection: str, pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        with self.lock:
+            self.journal.append(("updated", collection, [before for _, before in pairs]))
         self.api.patch(f"/items/{collection}", [payload for payload, _ in pairs], fields="id")
-        self.journal.append(("updated", collection, [before for _, before in pairs]))
 
     def undo(self) -> tuple[int, int, int]:
         """Revert this run's writes, newest first; (deleted, restored, re-created) row counts."""
@@ -127,9 +147,15 @@ class Loader:
             elif action == "updated":
                 self.api.patch(path, payload, fields="id")
                 restored += len(payload)
-            else:
-                rows = [{k: v for k, v in row.items() if k not in NOT_RESTORED and not isinstance(v, list)} for row in payload]
-                self.api.post(path, rows, fields="id")
+            else:  # re-create what is gone (the journal also holds a delete that never reached Directus)
+                present = {r["id"] for r in self.api.get_in(path, "id", [row["id"] for row in payload], fields="id", limit=-1)}
+                rows = [
+                    {k: v for k, v in row.items() if k not in NOT_RESTORED and not isinstance(v, list)}
+                    for row in payload
+                    if row["id"] not in present
+                ]
+                if rows:
+                    self.api.post(path, rows, fields="id")
                 recreated += len(rows)
         self.journal.clear()
         return deleted, restored, recreated
@@ -139,20 +165,35 @@ def apply(api: Directus, plan: Plan) -> None:
     loader = Loader(api, plan)
     try:
         loader.run()
-    except DirectusError as exc:
-        step = loader.step
-        try:
+    except BaseException as exc:
+        raise _failed(loader, exc) from None
+
+
+def _failed(loader: Loader, exc: BaseException) -> CourseError:
+    """Undo the run's journal and describe the failure: the original error first, then the undo."""
+    step = loader.step
+    if isinstance(exc, KeyboardInterrupt):
+        what = f"course import interrupted by {signals.name_of(exc)} at {step}"
+    elif isinstance(exc, TrmError):
+        what = f"course import failed at {step}: {exc.what}"
+    else:
+        what = f"course import failed at {step}: unexpected {type(exc).__name__}: {exc}"
+    details = exc.details if isinstance(exc, TrmError) else ""
+    try:
+        with signals.shielded("the course import's undo"):
             deleted, restored, recreated = loader.undo()
-        except DirectusError as undo_exc:
-            raise CourseError(
-                f"course import failed at {step}: {exc.what}; undoing it failed too: {undo_exc.what}",
-                "the stage may be partly imported: fix the cause and import again (the import converges on the file)",
-                details=exc.details,
-            ) from None
-        console.info(f"rolled back: {deleted} created row(s) deleted, {restored} restored, {recreated} re-created")
-        raise CourseError(
-            f"course import failed at {step}: {exc.what}",
-            f"nothing is left half-applied (rolled back: {deleted} created row(s) deleted, {restored} updated row(s) restored, "
-            f"{recreated} deleted row(s) re-created); fix the cause and import again",
-            details=exc.details,
-        ) from None
+    except BaseException as undo_exc:
+        why = undo_exc.what if isinstance(undo_exc, TrmError) else f"{type(undo_exc).__name__}: {undo_exc}"
+        return CourseError(
+            f"{what}; undoing it failed too ({why})",
+            "the stage may be partly imported: import the same file again once Directus answers (the import converges "
+            "on the file)",
+            details=details,
+        )
+    console.info(f"rolled back: {deleted} created row(s) deleted, {restored} restored, {recreated} re-created")
+    return CourseError(
+        what,
+        f"nothing is left half-applied (rolled back: {deleted} created row(s) deleted, {restored} updated row(s) restored, "
+        f"{recreated} deleted row(s) re-created); fix the cause and import again",
+        details=details,
+    )
