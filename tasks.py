@@ -153,6 +153,18 @@ def ui_apply(c, dry_run=False, prune=False):
     cli(c, "ui-apply", *(["--dry-run"] if dry_run else []), *(["--prune"] if prune else []))
 
 
+@task(name="access-snapshot", help={"out": "where to write (default snapshots/access.yaml)"})
+def access_snapshot(c, out=None):
+    """Capture the dev stack's roles, policies, access links and permissions into snapshots/access.yaml."""
+    cli(c, "access-snapshot", *opt("--out", out))
+
+
+@task(name="access-diff")
+def access_diff(c):
+    """Show what applying snapshots/access.yaml to the dev stack would change (exit 1 when it differs)."""
+    cli(c, "access-diff")
+
+
 @task(
     name="rules-import",
     help={

@@ -64,10 +64,11 @@ def check(root: Path | None = None, snapshot_path: Path | None = None) -> list[s
     committed = snapshot.read(snapshot_path)
     if committed is not None and str(committed.get("directus")) != pin:
         problems.append(f"{snapshot_path}: captured on Directus {committed.get('directus')}, the pin is {pin}")
-    ui = snapshot_path.parent / "ui.yaml"  # system artifacts (list layouts, dashboards)
-    captured_on = (yaml.safe_load(ui.read_text()) or {}).get("directus") if ui.exists() else pin
-    if str(captured_on) != pin:
-        problems.append(f"{ui}: captured on Directus {captured_on}, the pin is {pin}")
+    for name in ("access", "ui"):  # system artifacts (roles and permissions; list layouts, dashboards)
+        art = snapshot_path.parent / f"{name}.yaml"
+        captured_on = (yaml.safe_load(art.read_text()) or {}).get("directus") if art.exists() else pin
+        if str(captured_on) != pin:
+            problems.append(f"{art}: captured on Directus {captured_on}, the pin is {pin}")
     text = dockerfile(root).read_text()
     m = _FROM.search(text)
     if not m:

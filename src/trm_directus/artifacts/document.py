@@ -72,10 +72,10 @@ def read(path: Path, name: str, kinds: tuple[Kind, ...]) -> Document | None:
     path = Path(path)
     if not path.exists():
         return None
-    text = yamlio.read_text(path, error=ArtifactError, hint="fix the file or re-capture it with ui-snapshot")
+    text = yamlio.read_text(path, error=ArtifactError, hint=f"fix the file or re-capture it with {name}-snapshot")
     # The strict loader: duplicate keys and alias bombs are errors with their line, like every YAML input.
     data, lines = yamlio.load_with_lines(
-        text, str(path), error=ArtifactError, hint="fix the file or re-capture it with ui-snapshot"
+        text, str(path), error=ArtifactError, hint=f"fix the file or re-capture it with {name}-snapshot"
     )
     if data is None:
         return None
@@ -111,13 +111,13 @@ def read(path: Path, name: str, kinds: tuple[Kind, ...]) -> Document | None:
             seen.add(key)
             for f, section in kind.references.items():
                 if item.get(f) not in {k[0] for k in keys.get(section, set())}:
-                    problems.add((*where, f), f"no {section[:-1]} named {item.get(f)!r} in this file")
+                    problems.add((*where, f), f"no {by_section[section].singular} named {item.get(f)!r} in this file")
         keys[kind.section] = seen
         doc.items[kind.section] = [kind.normalize(i) for i in raw if isinstance(i, dict)]
     if problems.items:
         raise ArtifactError(
             f"{path}: {len(problems.items)} problem(s); nothing was applied",
-            "fix the file, or re-capture it from the dev stack with ui-snapshot",
+            f"fix the file, or re-capture it from the dev stack with {name}-snapshot",
             details="\n".join(problems.items),
         )
     return doc

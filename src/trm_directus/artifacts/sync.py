@@ -18,6 +18,7 @@ import psycopg
 
 from .. import console, pins
 from ..errors import ArtifactError
+from ..schema import allowance
 from . import document, registry
 from .kind import KindDiff
 
@@ -86,14 +87,48 @@ def check(conn: psycopg.Connection, doc: document.Document) -> None:
         )
 
 
-def apply(conn: psycopg.Connection, doc: document.Document, *, prune: bool = False, dry_run: bool = False) -> Plan:
-    """Make the database hold what the file says (one transaction); returns the plan it carried out."""
+def guarded_deletions(p: Plan) -> list[str]:
+    """What a boot apply would delete from kinds that prune (access rules): one line each."""
+    return [f"  {d.kind.singular} {d.kind.label(d.kind.key(i))}" for d in p.diffs if d.kind.prune_at_boot for i in d.to_delete]
+
+
+def _guard(conn: psycopg.Connection, doc: document.Document, p: Plan, allow: str | None, setting: str) -> None:
+    """Refuse deletions of access rules unless `allow` is this file's one-run token (schema/allowance.py)."""
+    gone = guarded_deletions(p)
+    if not gone:
+        return
+    digest = allowance.digest(Path(doc.path).read_bytes()) if doc.path else ""
+    granted = allowance.resolve(allow, digest, setting=setting, conn=conn)
+    if not granted.granted:
+        raise ArtifactError(
+            f"{doc.path}: {len(gone)} {doc.name} rule(s) in the database are not in the file and would be deleted; "
+            "nothing was applied",
+            f"if the file is right, {granted.how_to_allow()}; if the database is right, re-capture the file "
+            f"(`python -m trm_directus {doc.name}-snapshot`)",
+            details="\n".join(gone),
+        )
+    console.warn(f"{setting} allows deleting {len(gone)} {doc.name} rule(s) of this file, once:\n" + "\n".join(gone))
+    granted.consume(conn, gone)
+
+
+def apply(
+    conn: psycopg.Connection,
+    doc: document.Document,
+    *,
+    prune: bool = False,
+    dry_run: bool = False,
+    allow: str | None = None,
+    allow_setting: str = "--allow-destructive",
+) -> Plan:
+    """Make the database hold what the file says (one transaction); returns the plan it carried out.
+    Deleting rows of a pruning kind (access rules) needs `allow`, the file's one-run token."""
     check(conn, doc)
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
         p = plan(conn, doc)
         if dry_run or not p.writes(prune=prune):
             return p
+        _guard(conn, doc, p, allow, allow_setting)
         for d in p.diffs:
             d.kind.apply_writes(conn, d)
         for d in reversed(p.diffs):
@@ -117,8 +152,9 @@ def boot_apply(dsn: str, snapshot_path: Path, *, dry_run: bool = False) -> dict[
             console.info(f"{name} artifacts: no {path.name} next to the schema snapshot ({path}): skipped")
             done[name] = None
             continue
+        setting = registry.ALLOW_ENV.get(name, "")
         with psycopg.connect(dsn, autocommit=True) as conn:
-            p = apply(conn, doc, dry_run=dry_run)
+            p = apply(conn, doc, dry_run=dry_run, allow=os.environ.get(setting) if setting else None, allow_setting=setting)
         if not p.writes(prune=False):
             console.info(f"{name} artifacts: {MSG_UNCHANGED} from {path.name} ({p.summary()})")
         else:

@@ -1,4 +1,4 @@
-"""Arguments and helpers shared by the system-artifact commands (`ui-snapshot`, `ui-apply`)."""
+"""Arguments and helpers shared by the system-artifact commands (`ui-*`, `access-*`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ import argparse
 import os
 from pathlib import Path
 
-from .. import pins
+import psycopg
+
+from .. import console, pins
+from ..artifacts import document, registry, sync
+from ..artifacts.kind import KindDiff
 from ..errors import ConfigError
 from ..stacks import select
 
@@ -30,3 +34,24 @@ def dsn(args: argparse.Namespace) -> str:
     if stack is None or not stack.running()["postgres"]:
         raise ConfigError("no database to talk to", "start the dev stack (`invoke up`) or pass --dsn postgresql://…")
     return stack.info.dsn
+
+
+def snapshot(name: str, args: argparse.Namespace) -> int:
+    """Capture a database's artifacts of file `name` into `args.out` and list what changed since the last capture."""
+    out = args.out or default_file(name)
+    kinds = registry.kinds(name)
+    previous = document.read(out, name, kinds) if out.exists() else None
+    with console.step(f"capturing {name} artifacts"), psycopg.connect(dsn(args), autocommit=True) as conn:
+        doc = sync.capture(conn, name)
+    document.write(doc, out)
+    console.out(f"wrote {out}: {doc.count()} (Directus {doc.directus})")
+    if previous is not None:
+        changes: list[str] = []
+        for kind in kinds:
+            before = {kind.key(i): i for i in previous.section(kind)}
+            d: KindDiff = kind.diff(before, {}, doc.section(kind))
+            changes += d.lines(create="added {}", update="changed {}", delete="removed {}")
+        console.out(
+            "changes since the previous capture:\n" + "\n".join(changes) if changes else "no changes since the previous capture"
+        )
+    return 0

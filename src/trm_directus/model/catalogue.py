@@ -164,6 +164,9 @@ RELATIONS = [
         "user_id",
         "directus_users",
         "{{first_name}} {{last_name}} ({{email}})",
+        alias="memberships",
+        alias_template="{{organization_id.name}} · {{role}}",
+        alias_note="The organisations this person belongs to, with the org role in each (access rules read it).",
         note="The person (a Directus user).",
     ),
     M2O(
@@ -181,6 +184,9 @@ RELATIONS = [
         "vehicle_id",
         "vehicles",
         "{{year}} {{make}} {{model}} · {{plate}}",
+        alias="registrations",
+        alias_template="{{organization_id.name}}",
+        alias_note="The organisations that registered this vehicle (access rules read it).",
         note="The registered vehicle.",
     ),
     M2O(
@@ -193,15 +199,24 @@ RELATIONS = [
         alias_note="Registered devices.",
         note="The organisation owning or renting the device.",
     ),
-    M2O("organization_devices", "device_id", "devices", "{{model}} · {{imei}}", note="The registered device."),
+    M2O(
+        "organization_devices",
+        "device_id",
+        "devices",
+        "{{model}} · {{imei}}",
+        alias="registrations",
+        alias_template="{{organization_id.name}}",
+        alias_note="The organisations that own or rent this device (access rules read it).",
+        note="The registered device.",
+    ),
 ]
 
 # Field order in the admin UI forms (ids first, relations where a person looks for them).
 ORDER = {
     "organizations": ["id", "name", "slug", "members", "vehicles", "devices", "events", "created_at", "updated_at"],
     "organization_users": ["id", "organization_id", "user_id", "role", "created_at"],
-    "vehicles": ["id", "make", "model", "year", "cc", "plate", "vin", "created_at", "updated_at"],
-    "devices": ["id", "imei", "model", "serial_number", "created_at", "updated_at"],
+    "vehicles": ["id", "make", "model", "year", "cc", "plate", "vin", "registrations", "created_at", "updated_at"],
+    "devices": ["id", "imei", "model", "serial_number", "registrations", "created_at", "updated_at"],
     "organization_vehicles": ["id", "organization_id", "vehicle_id", "registered_at"],
     "organization_devices": ["id", "organization_id", "device_id", "registered_at"],
 }

@@ -204,7 +204,16 @@ RELATIONS = [
         alias_note="Devices carried by this entry.",
         note="The entry carrying the device.",
     ),
-    M2O("entry_devices", "device_id", "devices", "{{model}} · {{imei}}", note="The device, identified by its IMEI."),
+    M2O(
+        "entry_devices",
+        "device_id",
+        "devices",
+        "{{model}} · {{imei}}",
+        alias="assignments",
+        alias_template="{{entry_id.race_number}} · {{purpose}}",
+        alias_note="The entries carrying this device (access rules read it).",
+        note="The device, identified by its IMEI.",
+    ),
     M2O(
         "entry_devices",
         "assigned_user_id",

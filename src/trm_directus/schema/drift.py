@@ -10,7 +10,7 @@ On a throw-away native stack built from a clean database with only the committed
    the database as unchanged, Directus's own diff (POST /schema/diff) of the committed snapshot
    is empty, and the snapshot is the same as after the first boot;
 5. the version pins agree and db-init files are well-formed;
-6. system artifacts (snapshots/ui.yaml): the database built from the file holds exactly it (and a
+6. system artifacts (snapshots/access.yaml, ui.yaml): the database built from the file holds exactly it (and a
    capture writes the same bytes); the second boot applies nothing and changes none of it.
 Exit 0 clean, 2 drift (readable diff on stdout, Markdown report for CI), 1 error.
 """
@@ -67,7 +67,7 @@ class DriftReport:
             ("columns Directus does not know (raw SQL on Directus tables)", self.unmanaged),
             ("second boot is not a no-op", self.idempotency),
             ("version pins disagree", self.pins),
-            ("system artifacts (list layouts, dashboards) differ", self.artifacts),
+            ("system artifacts (access rules, list layouts, dashboards) differ", self.artifacts),
         ):
             if items:
                 lines.append(f"{title}:")

@@ -1,0 +1,245 @@
+"""The org role table (domain.md "Phase 4") as Directus policies: the source of snapshots/access.yaml.
+
+Every non-admin account has the Directus role `Member`, which holds one policy per org role plus
+`member` (own profile). A policy's rows are those of organisations where the current user has
+*that* org role in `organization_users` (a `$CURRENT_USER` filter through `organizations.members`),
+so one person can be org-admin of one club and participant in another. Policies add up (Directus
+11 unions them), field lists included, per row.
+
+Writes: updates never include the field that ties a row to its parent (an entry cannot be moved
+to another event), and a create must name a parent in one of the user's organisations
+(validation with `$CURRENT_USER.memberships…`). Directus checks the row filter of reads, updates
+and deletes but not of creates, and a validation can only read the user's memberships, not their
+role in each: *which* role may create is enforced per organisation for every other action, and
+for creates only as "a member of that organisation" (see README "Access as code").
+`python -m trm_directus access-snapshot --from-table` writes the file; a unit test keeps them equal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import document, registry
+
+ME = "$CURRENT_USER"
+C, R, U, D = "create", "read", "update", "delete"
+CRUD = (C, R, U, D)
+ROLES = ("org-admin", "race-director", "timekeeper", "marshal", "participant", "viewer")
+MEMBER_ROLE = "Member"
+
+# collection -> m2o path to organizations (vehicles, devices and users: through their registrations).
+ORG_PATH: dict[str, tuple[str, ...]] = {
+    "organizations": (),
+    "organization_users": ("organization_id",),
+    "organization_vehicles": ("organization_id",),
+    "organization_devices": ("organization_id",),
+    "events": ("organization_id",),
+    **{c: ("event_id", "organization_id") for c in ("classes", "entries", "stages", "geofences")},
+    **{c: ("event_id", "organization_id") for c in ("penalty_formulas", "waypoint_radius_defaults")},
+    **{
+        c: ("entry_id", "event_id", "organization_id")
+        for c in ("entry_crew", "entry_devices", "entry_penalties", "entry_segment_starts", "entry_crossings", "stage_results")
+    },
+    "segments": ("stage_id", "event_id", "organization_id"),
+    "waypoints": ("segment_id", "stage_id", "event_id", "organization_id"),
+    "speed_limit_zones": ("segment_id", "stage_id", "event_id", "organization_id"),
+}
+# The user's possible parents of a new row (`$CURRENT_USER.memberships.organization_id…`), by the row's parent field.
+PARENTS = {
+    "organization_id": "",
+    "event_id": ".events.id",
+    "entry_id": ".events.entries.id",
+    "stage_id": ".events.stages.id",
+    "segment_id": ".events.stages.segments.id",
+}
+BY_REGISTRATION = ("vehicles", "devices")
+COURSE = ("stages", "segments", "geofences", "waypoints", "speed_limit_zones", "waypoint_radius_defaults")
+ENTRY_PARTS = ("entry_crew", "entry_devices", "entry_penalties", "entry_segment_starts", "entry_crossings", "stage_results")
+NAMES = ["id", "first_name", "last_name"]
+CONTACT = [*NAMES, "email", "phone"]
+PROFILE = ["first_name", "last_name", "phone", "birth_date", "nationality", "password", "language"]
+
+
+def member(role: str) -> dict:
+    return {"members": {"_some": {"user_id": {"_eq": ME}, "role": {"_eq": role}}}}
+
+
+def in_org(collection: str, role: str) -> dict:
+    """Rows of `collection` in organisations where the current user has `role`."""
+    if collection in BY_REGISTRATION:
+        return {"registrations": {"_some": {"organization_id": member(role)}}}
+    if collection == "directus_users":
+        return {"memberships": {"_some": {"organization_id": member(role)}}}
+    f: dict = member(role)
+    for step in reversed(ORG_PATH[collection]):
+        f = {step: f}
+    return f
+
+
+def own_entry(path: tuple[str, ...]) -> dict:
+    f: dict = {"crew": {"_some": {"user_id": {"_eq": ME}}}}
+    for step in reversed(path):
+        f = {step: f}
+    return f
+
+
+def _and(*filters: dict) -> dict:
+    return {"_and": list(filters)} if len(filters) > 1 else filters[0]
+
+
+def _columns(schema: dict) -> dict[str, list[str]]:
+    cols: dict[str, list[str]] = {}
+    for f in schema["fields"]:
+        if f.get("type") != "alias" and f["field"] != "id":
+            cols.setdefault(f["collection"], []).append(f["field"])
+    return cols
+
+
+class Table:
+    """Permissions of one policy per org role, built from the rules below."""
+
+    def __init__(self, schema: dict) -> None:
+        self.cols = _columns(schema)
+        self.items: list[dict[str, Any]] = []
+
+    def add(self, policy: str, collection: str, actions: tuple[str, ...], *, fields=None, where=None) -> None:
+        for action in actions:
+            row = in_org(collection, policy) if action != C else None
+            if where is not None and action != C:
+                row = _and(row, where) if row else where
+            chosen = fields or ["*"]
+            validation = None
+            path = ORG_PATH.get(collection, ())
+            if action in (C, U) and path:
+                parent = path[0]
+                if action == U and chosen == ["*"]:
+                    chosen = [c for c in self.cols[collection] if c != parent]
+                if action == C:
+                    validation = {parent: {"_in": f"{ME}.memberships.organization_id{PARENTS[parent]}"}}
+            self.items.append(
+                {
+                    "policy": policy,
+                    "collection": collection,
+                    "action": action,
+                    "fields": chosen,
+                    "permissions": row,
+                    "validation": validation,
+                    "presets": None,
+                }
+            )
+
+
+def permissions(schema: dict) -> list[dict[str, Any]]:
+    t = Table(schema)
+    scoped = [c for c in ORG_PATH if c != "organizations"]
+    # org-admin: everything of its organisations; organisations themselves only read and renamed.
+    t.add("org-admin", "organizations", (R,))
+    t.add("org-admin", "organizations", (U,), fields=["name", "slug"])
+    for c in scoped:
+        t.add("org-admin", c, CRUD)
+    for c in BY_REGISTRATION:
+        t.add("org-admin", c, (C, R, U))
+    t.add("org-admin", "directus_users", (R,), fields=CONTACT)
+    # race-director: entries, course, penalties and results of its organisations' events.
+    for c in ("organizations", "events", "classes", "organization_users", "organization_vehicles", "organization_devices"):
+        t.add("race-director", c, (R,))
+    for c in ("entries", *COURSE, "penalty_formulas", *ENTRY_PARTS[:-1]):
+        t.add("race-director", c, CRUD)
+    t.add("race-director", "stage_results", (R,))
+    t.add("race-director", "stage_results", (U,), fields=["status", "published_at"])
+    for c in BY_REGISTRATION:
+        t.add("race-director", c, (C, R))
+    t.add("race-director", "directus_users", (R,), fields=CONTACT)
+    # timekeeper: reads the event; changes only the target start times.
+    readers = ("organizations", "events", "classes", "entries", *COURSE, "penalty_formulas", *ENTRY_PARTS, *BY_REGISTRATION)
+    for c in readers:
+        t.add("timekeeper", c, (R,))
+    t.add("timekeeper", "entry_segment_starts", (U,), fields=["target_at"])
+    t.add("timekeeper", "directus_users", (R,), fields=NAMES)
+    # marshal: reads the event; writes entry notes only while the event runs.
+    for c in readers:
+        t.add("marshal", c, (R,))
+    running = {"event_id": {"starts_at": {"_lte": "$NOW"}, "ends_at": {"_gte": "$NOW"}}}
+    t.add("marshal", "entries", (U,), fields=["notes"], where=running)
+    t.add("marshal", "directus_users", (R,), fields=NAMES)
+    # participant: its organisations' events and classes; its own entries and what hangs off them.
+    for c in ("organizations", "events", "classes", "stages", "vehicles"):
+        t.add("participant", c, (R,))
+    t.add("participant", "entries", (R,), where=own_entry(()))
+    for c in ENTRY_PARTS:
+        t.add("participant", c, (R,), where=own_entry(("entry_id",)))
+    t.add("participant", "devices", (R,), where={"assignments": {"_some": own_entry(("entry_id",))}})
+    t.add("participant", "directus_users", (R,), fields=NAMES)
+    # viewer: published data only.
+    for c in ("organizations", "events", "classes", "stages"):
+        t.add("viewer", c, (R,))
+    t.add("viewer", "entries", (R,), fields=["id", "event_id", "class_id", "race_number", "status"])
+    t.add("viewer", "entry_crew", (R,), fields=["id", "entry_id", "user_id", "role"])
+    t.add("viewer", "stage_results", (R,), where={"published_at": {"_nnull": True}})
+    t.add("viewer", "directus_users", (R,), fields=NAMES)
+    # member: every account, its own profile.
+    mine = {"id": {"_eq": ME}}
+    t.items.append(_plain("member", "directus_users", R, ["*"], mine))
+    t.items.append(_plain("member", "directus_users", U, PROFILE, mine))
+    return t.items
+
+
+def _plain(policy: str, collection: str, action: str, fields: list[str], row: dict | None) -> dict[str, Any]:
+    return {
+        "policy": policy,
+        "collection": collection,
+        "action": action,
+        "fields": fields,
+        "permissions": row,
+        "validation": None,
+        "presets": None,
+    }
+
+
+# What Directus's bootstrap creates (utils/create-admin, the 20240806A migration): kept as is.
+BOOTSTRAP_ROLES = [{"name": "Administrator", "icon": "verified", "description": "$t:admin_description"}]
+BOOTSTRAP_POLICIES = [
+    {
+        "name": "Administrator",
+        "icon": "verified",
+        "description": "$t:admin_description",
+        "admin_access": True,
+        "app_access": True,
+    },
+    {"name": "$t:public_label", "icon": "public", "description": "$t:public_description"},
+]
+BOOTSTRAP_ACCESS = [
+    {"policy": "Administrator", "role": "Administrator"},
+    {"policy": "$t:public_label", "sort": 1},
+]
+
+DESCRIPTIONS = {
+    "member": "Every account: read and edit its own profile.",
+    "org-admin": "Everything inside the organisations where the user is org-admin (organization_users.role).",
+    "race-director": "Entries, course, penalties and results of the events of the user's race-director organisations.",
+    "timekeeper": "Reads the events of its organisations; edits entry_segment_starts.target_at only.",
+    "marshal": "Reads the events of its organisations; writes entry notes while the event runs.",
+    "participant": "Its organisations' events; its own entries with crew, devices, penalties and results.",
+    "viewer": "Read-only: its organisations' events, classes, start lists and published results.",
+}
+
+
+def build(schema_path: Path, version: str) -> document.Document:
+    schema = yaml.safe_load(schema_path.read_text())
+    doc = document.Document("access", registry.kinds("access"), version)
+    doc.items["roles"] = [
+        *BOOTSTRAP_ROLES,
+        {"name": MEMBER_ROLE, "icon": "group", "description": "Every non-admin account; org roles come from organization_users."},
+    ]
+    doc.items["policies"] = [
+        *BOOTSTRAP_POLICIES,
+        *({"name": n, "icon": "badge", "description": d, "app_access": n == "member"} for n, d in DESCRIPTIONS.items()),
+    ]
+    doc.items["access"] = [*BOOTSTRAP_ACCESS, *({"policy": n, "role": MEMBER_ROLE} for n in DESCRIPTIONS)]
+    doc.items["permissions"] = permissions(schema)
+    for kind in doc.kinds:
+        doc.items[kind.section] = [kind.normalize(i) for i in doc.items[kind.section]]
+    return doc

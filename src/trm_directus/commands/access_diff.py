@@ -1,0 +1,42 @@
+"""`access-diff`: what applying snapshots/access.yaml would change in a database (exit 1 when it differs)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import psycopg
+
+from .. import console
+from ..artifacts import document, registry, sync
+from ..errors import ArtifactError
+from ..schema import allowance
+from . import _artifacts
+
+NAME = "access"
+
+
+def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("access-diff", help="show what applying snapshots/access.yaml would change (exit 1 when it differs)")
+    p.add_argument("--file", type=Path, help="artifact file (default: snapshots/access.yaml)")
+    _artifacts.add_dsn(p)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    path = args.file or _artifacts.default_file(NAME)
+    doc = document.read(path, NAME, registry.kinds(NAME))
+    if doc is None:
+        raise ArtifactError(f"{path} is absent or blank", "capture it first: `python -m trm_directus access-snapshot`")
+    with psycopg.connect(_artifacts.dsn(args), autocommit=True) as conn:
+        plan = sync.apply(conn, doc, dry_run=True)
+    console.out(f"{path}: {plan.summary()}")
+    console.out(plan.render(prune=True))
+    gone = sync.guarded_deletions(plan)
+    if gone:
+        token = allowance.digest(path.read_bytes())[: allowance.TOKEN_CHARS]
+        console.out(
+            f"{len(gone)} rule(s) would be deleted: a boot refuses that unless "
+            f"{registry.ALLOW_ENV[NAME]}={token} is set for one run"
+        )
+    return 1 if plan.writes(prune=True) else 0

@@ -1,0 +1,102 @@
+"""Access as code on a stack booted from the committed artifacts: applied at boot, round trip, guarded deletions."""
+
+from __future__ import annotations
+
+import hashlib
+
+import psycopg
+import pytest
+
+from tests.conftest import REPO, query, run_cli
+from trm_directus.artifacts import document, registry, sync
+
+pytestmark = [pytest.mark.integration, pytest.mark.directus]
+
+ACCESS = REPO / "snapshots" / "access.yaml"
+COMMITTED = document.read(ACCESS, "access", registry.kinds("access"))
+TOKEN = hashlib.sha256(ACCESS.read_bytes()).hexdigest()[:12]
+
+
+def permission_ids(dsn: str) -> list[int]:
+    return [r[0] for r in query(dsn, "SELECT id FROM directus_permissions ORDER BY id")]
+
+
+def add_stray_permission(api) -> int:
+    [viewer] = api.get("/policies", filter={"name": {"_eq": "viewer"}}, fields="id")
+    return api.post("/permissions", {"policy": viewer["id"], "collection": "devices", "action": "read", "fields": ["imei"]})["id"]
+
+
+def test_boot_applies_the_file_and_a_capture_writes_the_same_bytes(stack, api):
+    log = stack.boot_output()
+    n = len(COMMITTED.section(registry.kinds("access")[3]))
+    # Directus's bootstrap made the Administrator role/policy and the public policy: found by name, kept.
+    assert (
+        "access artifacts: applied access.yaml (roles 1 to create, 1 unchanged; policies 7 to create, 2 unchanged; "
+        f"access 7 to create, 2 unchanged; permissions {n} to create, 0 unchanged)"
+    ) in log
+    assert query(stack.info.dsn, "SELECT count(*) FROM directus_permissions")[0][0] == n
+    out = stack.state_dir / "access-captured.yaml"
+    result = run_cli("access-snapshot", "--out", str(out), "--dsn", stack.info.dsn)
+    assert result.returncode == 0, result.stderr
+    assert out.read_text() == ACCESS.read_text()
+    assert run_cli("access-diff", "--dsn", stack.info.dsn).returncode == 0
+    with psycopg.connect(stack.info.dsn) as conn:
+        assert sync.differences(conn, ACCESS, "access") == []
+    # Directus serves the policies: the public policy reads nothing.
+    assert api.get("/permissions", filter={"policy": {"name": {"_eq": "$t:public_label"}}}) == []
+
+
+def test_a_permission_that_would_disappear_is_refused_unless_allowed_once(stack, api):
+    stray = add_stray_permission(api)
+    before = permission_ids(stack.info.dsn)
+    diff = run_cli("access-diff", "--dsn", stack.info.dsn)
+    assert diff.returncode == 1
+    assert "  delete permission viewer: read devices" in diff.stdout
+    assert f"ACCESS_APPLY_ALLOW_DESTRUCTIVE={TOKEN}" in diff.stdout
+    # The boot step refuses, names the permission and the one-run token; nothing is written.
+    refused = run_cli("schema-apply", "--dsn", stack.info.dsn, "--snapshot", str(REPO / "snapshots" / "schema.yaml"))
+    assert refused.returncode != 0
+    assert "1 access rule(s) in the database are not in the file and would be deleted; nothing was applied" in refused.stderr
+    assert "permission viewer: read devices" in refused.stderr
+    assert f"set ACCESS_APPLY_ALLOW_DESTRUCTIVE={TOKEN} for one run" in refused.stderr
+    assert permission_ids(stack.info.dsn) == before
+    # A token of another file does nothing.
+    other = run_cli("access-apply", "--dsn", stack.info.dsn, "--allow-destructive", "0123456789ab")
+    assert other.returncode != 0 and "was given for another snapshot" in other.stderr
+    assert permission_ids(stack.info.dsn) == before
+    # The right token deletes it once ...
+    allowed = run_cli("access-apply", "--dsn", stack.info.dsn, "--allow-destructive", TOKEN)
+    assert allowed.returncode == 0, allowed.stderr
+    assert "delete permission viewer: read devices" in allowed.stdout
+    assert stray not in permission_ids(stack.info.dsn)
+    with psycopg.connect(stack.info.dsn) as conn:
+        assert sync.differences(conn, ACCESS, "access") == []
+    # ... and never again on this database.
+    stray = add_stray_permission(api)
+    again = run_cli("access-apply", "--dsn", stack.info.dsn, "--allow-destructive", TOKEN)
+    assert again.returncode != 0 and "was already used" in again.stderr
+    allowed = run_cli(
+        "schema-apply",
+        "--dsn",
+        stack.info.dsn,
+        "--snapshot",
+        str(REPO / "snapshots" / "schema.yaml"),
+        env={"ACCESS_APPLY_ALLOW_DESTRUCTIVE": TOKEN},
+    )
+    assert allowed.returncode != 0 and "was already used" in allowed.stderr
+    api.delete(f"/permissions/{stray}")  # an operator removes it by hand: the database matches the file again
+    with psycopg.connect(stack.info.dsn) as conn:
+        assert sync.differences(conn, ACCESS, "access") == []
+
+
+def test_a_changed_filter_is_put_back_without_an_allowance(stack, api):
+    [perm] = api.get(
+        "/permissions",
+        filter={"policy": {"name": {"_eq": "participant"}}, "collection": {"_eq": "entries"}, "action": {"_eq": "read"}},
+        fields="id,permissions",
+    )
+    api.patch(f"/permissions/{perm['id']}", {"permissions": {}})
+    applied = run_cli("access-apply", "--dsn", stack.info.dsn)
+    assert applied.returncode == 0, applied.stderr
+    assert "update permission participant: read entries: permissions" in applied.stdout
+    assert api.get(f"/permissions/{perm['id']}", fields="permissions")["permissions"] == perm["permissions"]

@@ -1,0 +1,103 @@
+"""snapshots/access.yaml without a database: valid, canonical, equal to the role table, every collection covered."""
+
+import json
+
+import pytest
+import yaml
+
+from trm_directus import pins
+from trm_directus.artifacts import access_table, document, registry
+from trm_directus.artifacts.access import ACCESS, PERMISSIONS
+from trm_directus.errors import ArtifactError
+
+KINDS = registry.kinds("access")
+ORG_POLICIES = set(access_table.ROLES)
+
+
+@pytest.fixture(scope="module")
+def doc(repo):
+    return document.read(repo / "snapshots" / "access.yaml", "access", KINDS)
+
+
+def schema_collections(repo) -> set[str]:
+    schema = yaml.safe_load((repo / "snapshots" / "schema.yaml").read_text())
+    return {c["collection"] for c in schema["collections"] if c.get("schema")}
+
+
+def test_committed_access_file_is_canonical_and_equals_the_role_table(repo, doc):
+    path = repo / "snapshots" / "access.yaml"
+    assert doc.directus == pins.directus_version(repo)
+    assert document.render(doc) == path.read_text()
+    built = access_table.build(repo / "snapshots" / "schema.yaml", doc.directus)
+    assert document.render(built) == path.read_text(), "run `python -m trm_directus access-snapshot --from-table`"
+
+
+def test_every_collection_has_access_rules_for_the_org_roles(repo, doc):
+    """A collection added without access rules fails here (add it to access_table.py, then regenerate)."""
+    readable = {p["collection"] for p in doc.section(PERMISSIONS) if p["action"] == "read" and p["policy"] in ORG_POLICIES}
+    missing = schema_collections(repo) - readable
+    assert missing == set(), f"collections nobody but an administrator can read: {sorted(missing)}"
+    assert set(access_table.ORG_PATH) | set(access_table.BY_REGISTRATION) >= schema_collections(repo)
+    # the org-admin manages every collection of its organisations
+    admin = {(p["collection"], p["action"]) for p in doc.section(PERMISSIONS) if p["policy"] == "org-admin"}
+    for c in schema_collections(repo) - {"organizations", *access_table.BY_REGISTRATION}:
+        assert {(c, a) for a in access_table.CRUD} <= admin, c
+
+
+def test_the_public_policy_reads_nothing_and_every_org_policy_hangs_on_the_member_role(doc):
+    links = {ACCESS.key(a) for a in doc.section(ACCESS)}
+    assert ("$t:public_label", None, None) in links
+    assert not [p for p in doc.section(PERMISSIONS) if p["policy"] == "$t:public_label"]
+    assert {(r, "Member", None) for r in [*ORG_POLICIES, "member"]} <= links
+    admin = [p for p in doc.section(KINDS[1]) if p["admin_access"]]
+    assert [p["name"] for p in admin] == ["Administrator"]
+
+
+def test_every_org_rule_is_scoped_by_the_users_role_in_that_organisation(doc):
+    for p in doc.section(PERMISSIONS):
+        if p["policy"] not in ORG_POLICIES:
+            continue
+        text = json.dumps(p["permissions"] if p["action"] != "create" else p["validation"])
+        if p["action"] == "create" and p["collection"] in access_table.BY_REGISTRATION:
+            assert p["permissions"] is None  # a catalogue row belongs to no one until registered
+            continue
+        assert "$CURRENT_USER" in text, PERMISSIONS.label(PERMISSIONS.key(p))
+        if p["action"] != "create":
+            assert f'"role": {{"_eq": "{p["policy"]}"}}' in text, PERMISSIONS.label(PERMISSIONS.key(p))
+
+
+def test_contacts_only_for_org_admins_race_directors_and_oneself(doc):
+    for p in doc.section(PERMISSIONS):
+        if p["collection"] == "directus_users" and p["action"] == "read":
+            contact = {"email", "phone", "*"} & set(p["fields"])
+            if p["policy"] in ("org-admin", "race-director"):
+                assert contact == {"email", "phone"}
+            elif p["policy"] == "member":
+                assert p["permissions"] == {"id": {"_eq": "$CURRENT_USER"}}
+            else:
+                assert not contact, p["policy"]
+
+
+def test_updates_never_move_a_row_to_another_parent(doc):
+    for p in doc.section(PERMISSIONS):
+        path = access_table.ORG_PATH.get(p["collection"])
+        if p["action"] == "update" and path:
+            assert path[0] not in p["fields"] and "*" not in p["fields"], PERMISSIONS.label(PERMISSIONS.key(p))
+
+
+def test_a_permission_naming_an_unknown_policy_is_refused_with_its_line(tmp_path, repo):
+    text = (repo / "snapshots" / "access.yaml").read_text()
+    text = text.replace("- policy: viewer\n  collection: classes\n", "- policy: viewers\n  collection: classes\n", 1)
+    bad = tmp_path / "access.yaml"
+    bad.write_text(text)
+    with pytest.raises(ArtifactError) as info:
+        document.read(bad, "access", KINDS)
+    line = text.splitlines().index("- policy: viewers") + 1
+    assert f"{bad}:{line}: " in info.value.details and "no policy named 'viewers'" in info.value.details
+
+
+def test_permission_fields_are_a_sorted_list_in_the_file_and_csv_in_the_database():
+    item = PERMISSIONS.normalize({"policy": "p", "collection": "c", "action": "read", "fields": "b,a"})
+    assert item["fields"] == ["a", "b"]
+    assert PERMISSIONS.encode(item)["fields"] == "a,b"
+    assert PERMISSIONS.label(PERMISSIONS.key(item)) == "p: read c"
