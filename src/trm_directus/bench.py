@@ -73,6 +73,21 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "stage_open_rest_floor_s": (None, "baseline, same run: a PATCH of the same stage that opens nothing (notes)"),
     "stage_open_ratio": (None, "opening through REST / the plain SQL baseline (×, not seconds)"),
     "stage_open_load_average": (None, "1-minute load average of the machine at the end of the runs"),
+    # access (issue #11): the same REST read as admin and as the org role (bench_access.py); ms
+    **{
+        f"access_{read}_{who}_{q}_ms": (200.0 if (who, q) == ("role", "p95") else None, f"{what}, as {who}, {q}")
+        for read, what in (
+            ("participant_entry", "a participant's entry with crew and devices"),
+            ("director_entries", "a race director's list of the event's 230 entries with class and crew"),
+            ("viewer_ranking", "a viewer's stage ranking (230 published results)"),
+        )
+        for who in ("admin", "role")
+        for q in ("p50", "p95")
+    },
+    **{
+        f"access_{r}_ratio": (2.0, "role p95 / admin p95, same run (×)")
+        for r in ("participant_entry", "director_entries", "viewer_ranking")
+    },
 }
 
 
@@ -299,6 +314,12 @@ def bench_stage_open(repeat: int = 3) -> dict[str, float]:
     return bench(repeat=repeat)
 
 
+def bench_access(repeat: int = 3) -> dict[str, float]:
+    from . import bench_access
+
+    return bench_access.bench(repeat=repeat)
+
+
 BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "install-cold": bench_install_cold,
     "boot": bench_boot,
@@ -310,6 +331,7 @@ BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "faulty": bench_faulty,
     "timing": bench_timing,
     "stage-open": bench_stage_open,
+    "access": bench_access,
 }
 
 

@@ -11,10 +11,14 @@
  *   foreign key is refused with the referencing tables and counts (Directus does not translate
  *   foreign-key errors on delete: without this the API answers 500).
  *
+ * - access (access.ts): a non-admin user creates rows of an organisation only with an org role there
+ *   whose policy may create them (403 otherwise): Directus does not check row filters on create.
+ *
  * The database constraints stay the guarantee for every writer; this hook gives API users and
  * the admin UI a message that says what is wrong.
  */
 import { defineHook } from '@directus/extensions-sdk';
+import { checkCreateRole, checkDeleteVisible, type Who } from './access';
 import { checkGeofence, checkRadiusDefault, checkSegment, checkSpeedZone, checkStage, checkWaypoint } from './course';
 import { InvalidPayload, type Db, type Row } from './shared';
 import {
@@ -111,7 +115,14 @@ export async function checkDeletable(db: any, collection: string, keys: unknown[
 	}
 }
 
-export default defineHook(({ filter }, { database }) => {
+export default defineHook(({ filter }, { database, services, getSchema }) => {
+	filter('items.create', async (payload, meta, context) => {
+		const c = context as { database?: Db; accountability?: Who };
+		// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Knex with raw(), as Directus hands it to hooks
+		await checkCreateRole((c.database ?? database) as any, (meta as { collection: string }).collection, payload as Row, c.accountability);
+		return payload;
+	});
+
 	for (const [collection, check] of Object.entries(COURSE_RULES)) {
 		filter(`${collection}.items.create`, async (payload, _meta, context) => {
 			await check((context as { database?: Db }).database ?? database, payload as Row, null);
@@ -137,6 +148,14 @@ export default defineHook(({ filter }, { database }) => {
 	filter('items.delete', async (keys, meta, context) => {
 		const db = ((context as { database?: Db }).database ?? database) as Db;
 		const collection = (meta as { collection: string }).collection;
+		const who = (context as { accountability?: Who }).accountability;
+		if (who && !who.admin) {
+			// Directus's own reader, with the caller's accountability: what they may see (types as Directus hands them over)
+			const c = context as { schema?: Awaited<ReturnType<typeof getSchema>> };
+			const options = { accountability: who, schema: c.schema ?? (await getSchema()), knex: db } as unknown;
+			const reader = new services.ItemsService(collection, options as ConstructorParameters<typeof services.ItemsService>[1]);
+			await checkDeleteVisible(reader as unknown as Parameters<typeof checkDeleteVisible>[0], keys as unknown[], who);
+		}
 		await checkDeletable(db, collection, keys as unknown[]);
 		await checkTimingDelete(db, collection, keys as unknown[]);
 		return keys;
