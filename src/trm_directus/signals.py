@@ -74,3 +74,15 @@ def die_with_parent() -> None:
     """preexec_fn for Popen: the child gets SIGTERM when its parent dies (Linux; a no-op elsewhere)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def stopped_by(exc: BaseException, doing: str, interrupted: str, where: str) -> tuple[str, str]:
+    """What stopped a run that undoes its writes, as (message, details): an interruption, one of our
+    errors, or anything unexpected (e.g. a response of the wrong shape) — never a traceback."""
+    from .errors import TrmError  # errors does not import this module; the import stays local anyway
+
+    if isinstance(exc, KeyboardInterrupt):
+        return f"{interrupted} by {name_of(exc)} at {where}", ""
+    if isinstance(exc, TrmError):
+        return f"{doing} at {where}: {exc.what}", exc.details
+    return f"{doing} at {where}: unexpected {type(exc).__name__}: {exc}", ""

@@ -171,14 +171,7 @@ def apply(api: Directus, plan: Plan) -> None:
 
 def _failed(loader: Loader, exc: BaseException) -> CourseError:
     """Undo the run's journal and describe the failure: the original error first, then the undo."""
-    step = loader.step
-    if isinstance(exc, KeyboardInterrupt):
-        what = f"course import interrupted by {signals.name_of(exc)} at {step}"
-    elif isinstance(exc, TrmError):
-        what = f"course import failed at {step}: {exc.what}"
-    else:
-        what = f"course import failed at {step}: unexpected {type(exc).__name__}: {exc}"
-    details = exc.details if isinstance(exc, TrmError) else ""
+    what, details = signals.stopped_by(exc, "course import failed", "course import interrupted", loader.step)
     try:
         with signals.shielded("the course import's undo"):
             deleted, restored, recreated = loader.undo()

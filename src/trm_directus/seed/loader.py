@@ -251,13 +251,7 @@ def load(api: Directus, doc: dict[str, Any], *, dry_run: bool = False) -> Report
 def _failed(loader: Loader, exc: BaseException) -> SeedError:
     """Undo what the run wrote, and describe the failure: the original error first, then the undo."""
     collection = next(reversed(loader.report.counts), "?")
-    if isinstance(exc, KeyboardInterrupt):
-        what = f"seeding interrupted by {signals.name_of(exc)} at {collection}"
-    elif isinstance(exc, TrmError):
-        what = f"seeding failed at {collection}: {exc.what}"
-    else:
-        what = f"seeding failed at {collection}: unexpected {type(exc).__name__}: {exc}"
-    details = exc.details if isinstance(exc, TrmError) else ""
+    what, details = signals.stopped_by(exc, "seeding failed", "seeding interrupted", collection)
     if not loader.journal:
         return SeedError(what, "nothing was written; fix the cause and run the seed again", details=details)
     console.info(f"{what}: undoing this run's writes")
