@@ -94,16 +94,43 @@ def test_bad_requests_are_refused_with_every_problem_and_change_nothing(stack, a
     assert query(stack.info.dsn, "SELECT count(*) FROM recompute_requests")[0][0] == n
 
 
-def test_only_authenticated_administrators_may_flag(stack, api, g):
+def test_only_administrators_and_marshals_directors_and_admins_of_the_owning_org_may_flag(stack, api, g):
     imei = g.device()["imei"]
+    device = api.get("/items/devices", filter={"imei": {"_eq": imei}}, fields="id")[0]
+    insert_positions(stack.info.dsn, imei, T0, 10)
     with pytest.raises(DirectusError) as anonymous:
         type(api)(api.url, "not-a-token").post("/trm/positions/faulty", {"imei": imei})
     assert anonymous.value.status in (401, 403)
-    marshal = g.user()
-    api.patch(f"/users/{marshal['id']}", {"token": "marshal-token-0123456789abcdef"})
-    with pytest.raises(DirectusError) as forbidden:
-        flag(type(api)(api.url, "marshal-token-0123456789abcdef"), imei, T0, T0 + timedelta(minutes=1))
-    assert forbidden.value.status == 403 and "may not flag" in forbidden.value.what
+    person = g.user()
+    api.patch(f"/users/{person['id']}", {"token": "flag-person-token-0123456789abcdef"})
+    as_person = type(api)(api.url, "flag-person-token-0123456789abcdef")
+    owner, other = g.org(), g.org()
+    api.post("/items/organization_devices", {"organization_id": owner["id"], "device_id": device["id"]})
+
+    def refused_as(role_where: str) -> str:
+        with pytest.raises(DirectusError) as forbidden:
+            flag(as_person, imei, T0, T0 + timedelta(minutes=1))
+        assert forbidden.value.status == 403 and "may not flag" in forbidden.value.what, role_where
+        return role_where
+
+    refused_as("no org role at all")
+    membership = api.post(
+        "/items/organization_users", {"organization_id": other["id"], "user_id": person["id"], "role": "marshal"}
+    )
+    refused_as("marshal of another organisation than the device's")
+    api.delete(f"/items/organization_users/{membership['id']}")
+    membership = api.post(
+        "/items/organization_users", {"organization_id": owner["id"], "user_id": person["id"], "role": "participant"}
+    )
+    refused_as("participant of the device's organisation")
+    assert faulty_count(stack, imei) == 0
+    api.patch(f"/items/organization_users/{membership['id']}", {"role": "marshal"})
+    done = flag(as_person, imei, T0, T0 + timedelta(minutes=1))
+    assert done["rows_changed"] == faulty_count(stack, imei) > 0
+    assert (
+        query(stack.info.dsn, "SELECT requested_by::text FROM recompute_requests WHERE id = %s", (done["request_id"],))[0][0]
+        == person["id"]
+    )
 
 
 def test_request_made_while_redis_is_down_is_kept_pending_and_resent(stack, api, g):
@@ -249,6 +276,27 @@ def test_copy_crew_copies_crew_and_devices_all_or_nothing(stack, api, g):
         code="INVALID_PAYLOAD",
     )
     assert "nothing to copy" in err.what
+
+
+def test_copy_crew_is_for_org_admins_and_race_directors_of_the_entrys_organisation(stack, api, g):
+    org = g.org()
+    last_year, this_year = g.event(org), g.event(org)
+    pilot = g.user()["id"]
+    old = g.entry(last_year, vehicle_id=g.vehicle()["id"])
+    api.post("/items/entry_crew", {"entry_id": old["id"], "user_id": pilot, "role": "pilot"})
+    new = g.entry(this_year, vehicle_id=g.vehicle()["id"])
+    [member_role] = api.get("/roles", filter={"name": {"_eq": "Member"}}, fields="id")
+    clerk = g.user()
+    api.patch(f"/users/{clerk['id']}", {"role": member_role["id"], "token": "copy-clerk-token-0123456789abcdef"})
+    as_clerk = type(api)(api.url, "copy-clerk-token-0123456789abcdef")
+    membership = api.post("/items/organization_users", {"organization_id": org["id"], "user_id": clerk["id"], "role": "marshal"})
+    with pytest.raises(DirectusError) as forbidden:
+        as_clerk.post(f"/trm/entries/{new['id']}/copy-crew", {"from_entry_id": old["id"], "person_id": pilot})
+    assert forbidden.value.status == 403 and "org admins and race directors" in forbidden.value.what
+    assert crew_of(stack, new["id"]) == set()
+    api.patch(f"/items/organization_users/{membership['id']}", {"role": "race-director"})
+    copied = as_clerk.post(f"/trm/entries/{new['id']}/copy-crew", {"from_entry_id": old["id"], "person_id": pilot})
+    assert len(copied["crew"]) == 1 and crew_of(stack, new["id"]) == {(pilot, "pilot")}
 
 
 def test_copy_crew_refuses_a_crew_the_target_discipline_forbids(stack, api, g):

@@ -4,11 +4,22 @@ import { Forbidden, InvalidPayload, NotFound } from '../shared/errors';
 import type { Caller, Db, Row } from '../shared/types';
 import { planCopy, type CopyPlan, type EntryState } from './plan';
 
-/** Who may copy a crew: administrators until the access issue adds the org roles (same shape as faulty/access.ts). */
-export const COPY_ROLES: readonly string[] = [];
+/** Who may copy a crew: administrators, and those who register entries (domain.md "Phase 4": org admins and
+ * race directors) in the organisation of the target entry's event. The rows are then created with the
+ * caller's own permissions (snapshots/access.yaml), so the access rules apply to what is copied too. */
+export const COPY_ROLES: readonly string[] = ['org-admin', 'race-director'];
 
 export function mayCopy(caller: Caller, orgRoles: readonly string[]): boolean {
 	return caller.admin || orgRoles.some((r) => COPY_ROLES.includes(r));
+}
+
+async function orgRolesOnEntry(db: Db, user: string, entryId: string): Promise<string[]> {
+	const rows = (await db('entries as e')
+		.join('events as ev', 'ev.id', 'e.event_id')
+		.join('organization_users as ou', 'ou.organization_id', 'ev.organization_id')
+		.where({ 'e.id': entryId, 'ou.user_id': user })
+		.select('ou.role')) as Row[];
+	return rows.map((r) => String(r['role']));
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -59,7 +70,8 @@ export async function copyCrew(db: Db, caller: Caller, targetId: string, body: u
 	if (!UUID.test(targetId)) throw new InvalidPayload({ reason: 'the entry id in the path must be a UUID' });
 	if (typeof from !== 'string' || !UUID.test(from)) throw new InvalidPayload({ reason: 'from_entry_id (the previous entry) is required, a UUID' });
 	if (typeof person !== 'string' || !UUID.test(person)) throw new InvalidPayload({ reason: 'person_id must be a user UUID (default: you)' });
-	if (!mayCopy(caller, [])) throw new Forbidden({ reason: 'you may not copy crews' });
+	const roles = caller.admin ? [] : await orgRolesOnEntry(db, caller.user ?? '', targetId);
+	if (!mayCopy(caller, roles)) throw new Forbidden({ reason: 'you may not copy crews into this entry: org admins and race directors of its organisation may' });
 	return db.transaction(async (trx) => {
 		const target = await entryState(trx, targetId);
 		const source = await entryState(trx, from);
