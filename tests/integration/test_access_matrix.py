@@ -65,7 +65,7 @@ UPDATE = {
     "classes": ("description", lambda v: (v or "") + " x"),
     "entries": ("notes", lambda v: (v or "") + " x"),
     "entry_crew": ("role", lambda v: "mechanic" if v != "mechanic" else "navigator"),
-    "entry_devices": ("assigned_user_id", None),  # set to the participant (A) / B's pilot
+    "entry_devices": ("assigned_user_id", None),  # set to the participant (A) / B's pilot, or cleared if it was them
     "entry_penalties": ("note", lambda v: (v or "") + " x"),
     "entry_segment_starts": ("target_at", lambda v: "2026-06-07T09:09:09.000Z"),
     "entry_crossings": ("note", lambda v: (v or "") + " x"),
@@ -135,11 +135,11 @@ class Matrix:
         # update: changed, or refused with nothing written
         field, change = UPDATE[c]
         before = self.row(c, ref)
-        value = (
-            (w.users["paul.pilot@example.com"] if org is w.a else w.users["pero.pilot@example.com"])
-            if change is None
-            else change(before[field])
-        )
+        if change is None:  # a person of the row's organisation; cleared when the row already names them
+            person = w.users["paul.pilot@example.com"] if org is w.a else w.users["pero.pilot@example.com"]
+            value = person if before[field] != person else None
+        else:
+            value = change(before[field])
         status, _ = call(user, "PATCH", f"/items/{c}/{ref}", {field: value})
         after = self.row(c, ref)
         if "u" in expected:
