@@ -1,4 +1,5 @@
-"""Files that hold credentials: created 0600 from their first byte, replaced atomically, never chmod'ed later."""
+"""Credentials: generated safe to pass on a command line; files created 0600 from their first byte, replaced
+atomically, never chmod'ed later."""
 
 from __future__ import annotations
 
@@ -7,6 +8,16 @@ import secrets
 from pathlib import Path
 
 PRIVATE_MODE = 0o600
+
+
+def new_secret(nbytes: int) -> str:
+    """A random URL-safe secret of `nbytes` bytes that never starts with "-": one in 64 of
+    `secrets.token_urlsafe` does, and `--token -x…` is then read as an option (argparse: "expected
+    one argument"), which made CLI calls with a generated admin token fail at random."""
+    while True:
+        secret = secrets.token_urlsafe(nbytes)
+        if not secret.startswith("-"):
+            return secret
 
 
 def write_private(path: Path, text: str) -> None:

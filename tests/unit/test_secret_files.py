@@ -93,3 +93,14 @@ def test_compose_env_file_is_written_private_from_the_start(watched):
     stack = ComposeStack(watched, project="trm-test")
     path = stack.write_env_file()
     assert _seen == [] and _private(path) and "DB_PASSWORD=" in path.read_text()
+
+
+def test_generated_secrets_never_start_with_a_dash():
+    # One in 64 URL-safe tokens starts with "-": `--token -x…` then reads as an option, and a clean-clone CI
+    # failed 5 rules-import tests with "argument --token: expected one argument". 2,000 draws all but
+    # certainly include such tokens for a plain token_urlsafe (probability of none: 2e-14).
+    from trm_directus.secretfile import new_secret
+
+    drawn = [new_secret(24) for _ in range(2000)]
+    assert not [s for s in drawn if s.startswith("-")]
+    assert len(set(drawn)) == 2000 and all(len(s) == 32 for s in drawn)

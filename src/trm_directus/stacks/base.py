@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import signals
 from ..db import DbSettings
-from ..secretfile import write_private
+from ..secretfile import new_secret, write_private
 
 
 @dataclass
@@ -62,9 +61,9 @@ class StackInfo:
         info = cls.load(state_dir) or cls(
             backend=backend,
             state_dir=str(state_dir),
-            secret=secrets.token_urlsafe(32),
-            admin_password=secrets.token_urlsafe(12),
-            admin_token=secrets.token_urlsafe(24),
+            secret=new_secret(32),
+            admin_password=new_secret(12),
+            admin_token=new_secret(24),
             persistent=persistent,
             project=project,
         )
@@ -81,7 +80,7 @@ class StackInfo:
                 "port": info.ports["postgres"],
                 "database": database,
                 "user": user,
-                "password": secrets.token_urlsafe(12),
+                "password": new_secret(12),
             }
         info.url = f"http://127.0.0.1:{info.ports['directus']}"
         return info

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 
 from .. import console, pins
 from ..errors import StackError
-from ..secretfile import write_private
+from ..secretfile import new_secret, write_private
 from . import proc, timescaledb
 from .base import StackInfo, StackLifecycle, directus_settings
 from .node import DirectusInstall, ensure_directus
@@ -81,7 +80,7 @@ class NativeStack(StackLifecycle):
         )
         if env:
             self.info.env.update(env)
-        self.info.redis_password = self.info.redis_password or secrets.token_urlsafe(18)
+        self.info.redis_password = self.info.redis_password or new_secret(18)
         self.extra_env = self.info.env
         ports = self.info.ports
         self.postgres = PostgresCluster(

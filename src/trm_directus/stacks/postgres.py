@@ -5,7 +5,6 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
-import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,6 +14,7 @@ import psycopg
 from .. import console
 from ..db import DbSettings
 from ..errors import StackError
+from ..secretfile import new_secret
 from . import private, proc, timescaledb
 
 SUPERUSER = "postgres"
@@ -71,7 +71,7 @@ class PostgresCluster:
         self.base_dir = Path(base_dir)
         self.bindir = find_bindir()
         self.port = port
-        self.password = password or secrets.token_urlsafe(18)
+        self.password = password or new_secret(18)
         self.durable = durable
         self.pg_dir = Path(pg_dir) if pg_dir else self._pick_pg_dir()
         self.data_dir = self.pg_dir / "data"

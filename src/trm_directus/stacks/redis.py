@@ -7,13 +7,13 @@ line, where `ps` would show it).
 
 from __future__ import annotations
 
-import secrets
 import shutil
 import subprocess
 from pathlib import Path
 
 from .. import console, redis_check
 from ..errors import StackError
+from ..secretfile import new_secret
 from . import private, proc
 
 
@@ -26,7 +26,7 @@ class RedisServer:
     def __init__(self, base_dir: Path, port: int | None = None, password: str | None = None) -> None:
         self.dir = Path(base_dir) / "redis"
         self.port = port
-        self.password = password or secrets.token_urlsafe(18)
+        self.password = password or new_secret(18)
         self.log = self.dir / "redis.log"
         self.conf = self.dir / "redis.conf"
         self.process: subprocess.Popen | None = None
