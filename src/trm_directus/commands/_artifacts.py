@@ -11,7 +11,7 @@ import psycopg
 from .. import console, pins
 from ..artifacts import document, registry, sync
 from ..artifacts.kind import KindDiff
-from ..errors import ConfigError
+from ..errors import ArtifactError, ConfigError
 from ..stacks import select
 
 
@@ -21,6 +21,15 @@ def add_dsn(p: argparse.ArgumentParser) -> None:
 
 def default_file(name: str) -> Path:
     return pins.repo_root() / "snapshots" / f"{name}.yaml"
+
+
+def committed(name: str, args: argparse.Namespace) -> tuple[Path, dict]:
+    """The artifact file `name` (`args.file` or snapshots/NAME.yaml), read and checked; absent or blank is an error."""
+    path = args.file or default_file(name)
+    doc = document.read(path, name, registry.kinds(name))
+    if doc is None:
+        raise ArtifactError(f"{path} is absent or blank", f"capture it first: `python -m trm_directus {name}-snapshot`")
+    return path, doc
 
 
 def dsn(args: argparse.Namespace) -> str:

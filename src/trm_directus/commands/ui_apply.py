@@ -8,8 +8,7 @@ from pathlib import Path
 import psycopg
 
 from .. import console
-from ..artifacts import document, registry, sync
-from ..errors import ArtifactError
+from ..artifacts import sync
 from . import _artifacts
 
 NAME = "ui"
@@ -25,10 +24,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    path = args.file or _artifacts.default_file(NAME)
-    doc = document.read(path, NAME, registry.kinds(NAME))
-    if doc is None:
-        raise ArtifactError(f"{path} is absent or blank", "capture it first: `python -m trm_directus ui-snapshot`")
+    path, doc = _artifacts.committed(NAME, args)
     with psycopg.connect(_artifacts.dsn(args), autocommit=True) as conn:
         plan = sync.apply(conn, doc, prune=args.prune, dry_run=args.dry_run)
     console.out(f"{path}: {plan.summary()}")
