@@ -8,15 +8,18 @@ writes batches of BATCH rows with one `INSERT … SELECT FROM unnest(…) ON CON
 DO NOTHING` each (one transaction per batch), and every 50th batch is delivered twice (a consumer
 restart). Each column travels as one array literal, built before the clock starts: the figure is
 the database's (round trip, array parsing, heap, three indexes, WAL), not Python's list adaptation
-(psycopg spends ~20 ms per 1,000-element list). The two tables take turns batch by batch, so both
-see the same machine load; the server backend's CPU time per row is reported too, because on a
-shared machine the wall rate mostly measures the other tenants. Then the same million again into
-fresh copies of both tables by WRITERS connections at once, each taking every WRITERS-th batch, as
-the processor's consumers do (one per core): the server's ~30 µs of CPU per row (array parsing
-~7, heap ~7, the unique index with ON CONFLICT ~11, the two other indexes ~6, measured here) caps
-one writer near 30k rows/s, so the throughput target is a property of parallel writers. Then the
-processor's hot read — one device's non-faulty positions in a one-hour window — on both,
-alternating.
+(psycopg spends ~20 ms per 1,000-element list).
+
+First WRITERS connections write at once, each taking every WRITERS-th batch, as the processor's
+consumers do (one per core), `repeat` times into fresh tables of both kinds in turn; the median is
+the figure, the slowest and fastest run beside it. Each run starts after a VACUUM and a CHECKPOINT,
+outside the clock, so no run shares the cores with the autovacuum of the rows written before it.
+Then one writer feeds the two tables in turn, batch by batch, so both see the same machine load;
+the server backend's CPU time per row is reported too, because on a shared machine the wall rate
+mostly measures the other tenants. The server's ~35 µs of CPU per row (array parsing ~7, heap ~7,
+the unique index with ON CONFLICT ~11, the two other indexes ~6, measured here) caps one writer
+near 30k rows/s, so the throughput target is a property of parallel writers. Then the processor's
+hot read — one device's non-faulty positions in a one-hour window — on both, alternating.
 """
 
 from __future__ import annotations
@@ -112,9 +115,18 @@ def prepare(dsn: str) -> None:
     Runner(dsn, pins.repo_root() / "db-init", env={"TRM_TIMESCALEDB": "required"}).migrate("pre")
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE TABLE positions_plain (LIKE positions INCLUDING ALL)")
-        conn.execute("CREATE TABLE positions_parallel (LIKE positions INCLUDING ALL)")
-        conn.execute("SELECT create_hypertable('positions_parallel', 'ts', chunk_time_interval => INTERVAL '1 day')")
-        conn.execute("CREATE TABLE positions_plain_parallel (LIKE positions INCLUDING ALL)")
+
+
+def fresh_copy(dsn: str, table: str, name: str) -> None:
+    """An empty copy of `table` (a hypertable like `positions` when it is one), after a VACUUM and a
+    CHECKPOINT outside the clock: every parallel run starts with no autovacuum work left by the run
+    before it and the same WAL state."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE {name} (LIKE {table} INCLUDING ALL)")
+        if table == "positions":
+            conn.execute(f"SELECT create_hypertable('{name}', 'ts', chunk_time_interval => INTERVAL '1 day')")
+        conn.execute("VACUUM ANALYZE")
+        conn.execute("CHECKPOINT")
 
 
 def insert_parallel(dsn: str, table: str, writers: int = WRITERS) -> float:
@@ -207,10 +219,19 @@ def bench_positions(repeat: int = 3) -> dict[str, float]:
         dsn = cluster.create_database("positions_bench")
         prepare(dsn)
         load_before = os.getloadavg()[0]
-        with console.step(f"insert {ROWS:,} positions of {DEVICES} devices over {DAYS} days into both tables"):
+        runs = max(1, repeat)
+        parallel: dict[str, list[float]] = {t: [] for t in TABLES}
+        with console.step(f"{ROWS:,} positions by {WRITERS} writers at once, x {runs} into fresh tables, both kinds in turn"):
+            for i in range(runs):
+                for table in TABLES if i % 2 == 0 else TABLES[::-1]:
+                    fresh_copy(dsn, table, f"{table}_parallel_{i}")
+                    parallel[table].append(ROWS / insert_parallel(dsn, f"{table}_parallel_{i}"))
+                console.info(
+                    f"   run {i + 1}: hypertable {parallel['positions'][-1]:,.0f} rows/s, "
+                    f"plain {parallel['positions_plain'][-1]:,.0f} rows/s"
+                )
+        with console.step(f"the same {ROWS:,} positions by one writer into both tables, batch by batch in turn"):
             spent, cpu = insert_all(dsn)
-        with console.step(f"the same {ROWS:,} positions by {WRITERS} writers at once, hypertable then plain table"):
-            parallel = {t: insert_parallel(dsn, f"{t}_parallel") for t in TABLES}
         load_after = os.getloadavg()[0]
         with console.step(f"{READS} one-hour window reads x {max(1, repeat)} on both tables"):
             reads = read_windows(dsn, repeat)
@@ -223,8 +244,10 @@ def bench_positions(repeat: int = 3) -> dict[str, float]:
     hyper, plain = (ROWS / spent[t] for t in TABLES)
     read_hyper, read_plain = (p95(reads[t]) for t in TABLES)
     return {
-        "positions_insert_hypertable_parallel_per_s": ROWS / parallel["positions"],
-        "positions_insert_plain_parallel_per_s": ROWS / parallel["positions_plain"],
+        "positions_insert_hypertable_parallel_per_s": statistics.median(parallel["positions"]),
+        "positions_insert_hypertable_parallel_min_per_s": min(parallel["positions"]),
+        "positions_insert_hypertable_parallel_max_per_s": max(parallel["positions"]),
+        "positions_insert_plain_parallel_per_s": statistics.median(parallel["positions_plain"]),
         "positions_insert_hypertable_per_s": hyper,
         "positions_insert_plain_per_s": plain,
         "positions_insert_ratio": hyper / plain,
