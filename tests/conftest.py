@@ -46,6 +46,48 @@ def pg_cluster(tmp_path_factory: pytest.TempPathFactory):
         cluster.destroy()
 
 
+@pytest.fixture(scope="session")
+def cluster_without_timescaledb(tmp_path_factory: pytest.TempPathFactory):
+    """A private cluster of a PostgreSQL install that has no TimescaleDB, for the paths production
+    takes on such a server. When this machine's install has it (every cluster of an install sees
+    the same extensions), the cluster runs a relocated copy of the install without TimescaleDB's
+    files: binaries and libraries hard-linked (copied across file systems), share files symlinked.
+    PostgreSQL finds its share and library directories relative to its own binaries."""
+    import tempfile
+
+    from trm_directus.stacks import timescaledb
+    from trm_directus.stacks.postgres import PostgresCluster, find_bindir
+
+    bindir = find_bindir()
+    root = None
+    if timescaledb.available(bindir):
+        install = timescaledb.install_of(bindir)
+        root = Path(tempfile.mkdtemp(prefix="trm-pg-no-timescaledb-"))
+        root.chmod(0o755)  # the server may run as the unprivileged postgres user
+        # the same absolute paths under root: pg_config and the server find share relative to bin
+        lib = root / bindir.parent.relative_to("/")
+        share = root / Path(install.sharedir).relative_to("/")
+        lib.parent.mkdir(parents=True)
+        share.parent.mkdir(parents=True)
+        linked = subprocess.run(["cp", "-al", str(bindir.parent), str(lib)], capture_output=True)
+        if linked.returncode:  # another file system: a real copy
+            shutil.rmtree(lib, ignore_errors=True)
+            shutil.copytree(bindir.parent, lib, symlinks=True)
+        subprocess.run(["cp", "-as", str(install.sharedir), str(share)], check=True)
+        for gone in [*lib.glob("lib/timescaledb*"), *share.glob("extension/timescaledb*")]:
+            gone.unlink()
+        bindir = lib / "bin"
+        assert not timescaledb.available(bindir), f"{bindir}: the copy still has TimescaleDB"
+    cluster = PostgresCluster(tmp_path_factory.mktemp("pg-no-timescaledb"), bindir=bindir)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
+        if root:
+            shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.fixture
 def fresh_db(pg_cluster, request: pytest.FixtureRequest) -> Iterator[str]:
     """An empty database named after the test (and the xdist worker), dropped before and after."""

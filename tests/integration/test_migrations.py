@@ -322,20 +322,19 @@ def test_each_file_is_idempotent_on_its_own(fresh_db, name):
     assert fingerprint(fresh_db) == before
 
 
-def test_timescaledb_is_required_unless_optional_is_set(fresh_db, pg_cluster):
-    available = query(fresh_db, "SELECT count(*) FROM pg_available_extensions WHERE name = 'timescaledb'")[0][0]
-    if available:
-        pytest.skip(
-            "TimescaleDB is installed for this PostgreSQL (every cluster of the install sees it), so the refusal "
-            "of a server without it cannot be provoked here; tests/integration/test_hypertable.py runs instead"
-        )
-    cli = run_cli("migrate", "--dsn", fresh_db, env={"TRM_TIMESCALEDB": "required"})
+def test_timescaledb_is_required_unless_optional_is_set(cluster_without_timescaledb):
+    """A server without TimescaleDB (a copy of this install without it, when this one has it)."""
+    dsn = cluster_without_timescaledb.create_database("no_timescaledb", drop=True)
+    available = query(dsn, "SELECT count(*) FROM pg_available_extensions WHERE name = 'timescaledb'")[0][0]
+    assert available == 0, "the cluster meant to lack TimescaleDB offers it: the test would prove nothing"
+    cli = run_cli("migrate", "--dsn", dsn, env={"TRM_TIMESCALEDB": "required"})
     assert cli.returncode == 1
     assert "001_extensions.sql:24 failed: P0001 TimescaleDB is required but not available" in cli.stderr
     assert "TRM_TIMESCALEDB=optional" in cli.stderr
-    assert not query(fresh_db, "SELECT count(*) FROM pg_extension WHERE extname = 'postgis'")[0][0]
-    assert run_cli("migrate", "--dsn", fresh_db, env=OPTIONAL).returncode == 0
-    again = run_cli("migrate", "--dsn", fresh_db, env={"TRM_TIMESCALEDB": "required"})
+    assert not query(dsn, "SELECT count(*) FROM pg_extension WHERE extname = 'postgis'")[0][0]
+    assert run_cli("migrate", "--dsn", dsn, env=OPTIONAL).returncode == 0
+    assert query(dsn, "SELECT count(*) FROM pg_extension WHERE extname = 'postgis'")[0][0] == 1
+    again = run_cli("migrate", "--dsn", dsn, env={"TRM_TIMESCALEDB": "required"})
     assert again.returncode == 1 and "FAILED: TRM_TIMESCALEDB=required, but this server has no TimescaleDB" in again.stderr
 
 

@@ -67,9 +67,10 @@ class PostgresCluster:
         password: str | None = None,
         durable: bool = False,
         pg_dir: Path | None = None,
+        bindir: Path | None = None,
     ) -> None:
         self.base_dir = Path(base_dir)
-        self.bindir = find_bindir()
+        self.bindir = Path(bindir) if bindir else find_bindir()
         self.port = port
         self.password = password or new_secret(18)
         self.durable = durable
