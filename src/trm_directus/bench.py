@@ -93,6 +93,11 @@ TARGETS: dict[str, tuple[float | None, str]] = {
         f"access_{r}_ratio": (2.0, "role p95 / admin p95, same run (×)")
         for r in ("participant_entry", "director_entries", "viewer_ranking")
     },
+    **{
+        f"access_participant_entry_star_{who}_p95_ms": (None, f"the same entry with fields=*, as {who}, p95")
+        for who in ("admin", "role")
+    },
+    "access_participant_entry_star_ratio": (None, "role p95 / admin p95 of the fields=* form (×)"),
 }
 
 

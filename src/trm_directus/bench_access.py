@@ -60,7 +60,19 @@ def setup(api: Directus, dsn: str) -> dict[str, Any]:
 def reads(w: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:
     """name -> (role, path, query) of the three reads the issue names."""
     return {
+        # the entry's own fields by name: `*` also lists the ids of every one-to-many (penalties,
+        # segment starts, crossings, results), four more permission-filtered reads the issue does
+        # not ask for; that form is measured too (participant_entry_star, no target)
         "participant_entry": (
+            "participant",
+            "/items/entries",
+            {
+                "filter": {"id": {"_eq": w["entry"]}},
+                "fields": "id,race_number,status,notes,event_id,class_id,vehicle_id,crew.role,crew.user_id.first_name,"
+                "crew.user_id.last_name,devices.purpose,devices.device_id.imei,devices.device_id.model",
+            },
+        ),
+        "participant_entry_star": (
             "participant",
             "/items/entries",
             {
@@ -117,7 +129,8 @@ def bench(repeat: int = 3) -> dict[str, Any]:
                     client.get(path, **query)
                     timings[who].append(time.perf_counter() - t0)
             for who, values in timings.items():
-                out[f"access_{name}_{who}_p50_ms"] = _p(values, 0.5)
+                if not name.endswith("_star"):
+                    out[f"access_{name}_{who}_p50_ms"] = _p(values, 0.5)
                 out[f"access_{name}_{who}_p95_ms"] = _p(values, 0.95)
             out[f"access_{name}_ratio"] = out[f"access_{name}_role_p95_ms"] / out[f"access_{name}_admin_p95_ms"]
             console.out(

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import time
+import urllib.request
+import uuid
 
 import psycopg
 import pytest
@@ -32,7 +36,7 @@ def test_boot_applies_the_file_and_a_capture_writes_the_same_bytes(stack, api):
     # Directus's bootstrap made the Administrator role/policy and the public policy: found by name, kept.
     assert (
         "access artifacts: applied access.yaml (roles 1 to create, 1 unchanged; policies 7 to create, 2 unchanged; "
-        f"access 7 to create, 2 unchanged; permissions {n} to create, 0 unchanged)"
+        f"access 1 to create, 2 unchanged; permissions {n} to create, 0 unchanged)"
     ) in log
     assert query(stack.info.dsn, "SELECT count(*) FROM directus_permissions")[0][0] == n
     out = stack.state_dir / "access-captured.yaml"
@@ -100,3 +104,56 @@ def test_a_changed_filter_is_put_back_without_an_allowance(stack, api):
     assert applied.returncode == 0, applied.stderr
     assert "update permission participant: read entries: permissions" in applied.stdout
     assert api.get(f"/permissions/{perm['id']}", fields="permissions")["permissions"] == perm["permissions"]
+
+
+def links(dsn: str, user: str) -> set[str]:
+    """The org-role policies linked to `user` (directus_access rows with the user set)."""
+    rows = query(
+        dsn,
+        'SELECT p.name FROM directus_access a JOIN directus_policies p ON p.id = a.policy WHERE a."user" = %s',
+        (user,),
+    )
+    return {r[0] for r in rows}
+
+
+def eventually(check, seconds: float = 10.0):
+    """The reconcile runs just after the write's commit: poll until `check()` is true."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "the policy links did not follow organization_users within 10 s"
+        time.sleep(0.1)
+
+
+def test_policy_links_follow_the_users_org_roles_and_stay_out_of_the_file(stack, api):
+    dsn = stack.info.dsn
+    [member] = api.get("/roles", filter={"name": {"_eq": "Member"}}, fields="id")
+    tag = uuid.uuid4().hex[:8]
+    orgs = [api.post("/items/organizations", {"name": f"Links {tag} {n}", "slug": f"links-{tag}-{n}"})["id"] for n in (1, 2)]
+    email, password = f"links-{tag}@example.com", f"links-{tag}-Pa55!"
+    user = api.post("/users", {"email": email, "password": password, "role": member["id"]})["id"]
+    body = json.dumps({"email": email, "password": password}).encode()
+    req = urllib.request.Request(f"{stack.url}/auth/login", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        own = type(api)(stack.url, json.loads(resp.read())["data"]["access_token"])
+    assert links(dsn, user) == set()
+    assert own.get("/users/me", fields="id")["id"] == user  # Directus caches this user's (empty) policy list
+    # A membership links its role's policy inside the write: usable with the very next request.
+    first = api.post("/items/organization_users", {"organization_id": orgs[0], "user_id": user, "role": "viewer"})["id"]
+    assert links(dsn, user) == {"viewer"}
+    eventually(lambda: [o["id"] for o in own.get("/items/organizations", fields="id")] == [orgs[0]])
+    api.post("/items/organization_users", {"organization_id": orgs[1], "user_id": user, "role": "marshal"})
+    assert links(dsn, user) == {"viewer", "marshal"}
+    # A changed role: the new policy at once, the old one's link removed once nothing names it.
+    api.patch(f"/items/organization_users/{first}", {"role": "race-director"})
+    assert "race-director" in links(dsn, user)
+    eventually(lambda: links(dsn, user) == {"race-director", "marshal"})
+    api.delete(f"/items/organization_users/{first}")
+    eventually(lambda: links(dsn, user) == {"marshal"})
+    eventually(lambda: [o["id"] for o in own.get("/items/organizations", fields="id")] == [orgs[1]])
+    # Derived links are not access rules: the file still matches and a capture leaves them out.
+    with psycopg.connect(dsn) as conn:
+        assert sync.differences(conn, ACCESS, "access") == []
+    out = stack.state_dir / "access-links-captured.yaml"
+    result = run_cli("access-snapshot", "--out", str(out), "--dsn", dsn)
+    assert result.returncode == 0, result.stderr
+    assert out.read_text() == ACCESS.read_text()

@@ -1,6 +1,7 @@
 """snapshots/access.yaml without a database: valid, canonical, equal to the role table, every collection covered."""
 
 import json
+import re
 
 import pytest
 import yaml
@@ -12,6 +13,7 @@ from trm_directus.errors import ArtifactError
 
 KINDS = registry.kinds("access")
 ORG_POLICIES = set(access_table.ROLES)
+OWN_ENTRY = {"entries", "devices", *access_table.ENTRY_PARTS}
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +46,21 @@ def test_every_collection_has_access_rules_for_the_org_roles(repo, doc):
         assert {(c, a) for a in access_table.CRUD} <= admin, c
 
 
-def test_the_public_policy_reads_nothing_and_every_org_policy_hangs_on_the_member_role(doc):
+def test_the_public_policy_reads_nothing_and_org_policies_are_linked_per_user_not_by_role(doc):
     links = {ACCESS.key(a) for a in doc.section(ACCESS)}
     assert ("$t:public_label", None, None) in links
     assert not [p for p in doc.section(PERMISSIONS) if p["policy"] == "$t:public_label"]
-    assert {(r, "Member", None) for r in [*ORG_POLICIES, "member"]} <= links
+    assert ("member", "Member", None) in links
+    # org-role policies hang on users, one per role held (trm-integrity links.ts), never on a role
+    assert not [link for link in links if link[0] in ORG_POLICIES]
     admin = [p for p in doc.section(KINDS[1]) if p["admin_access"]]
     assert [p["name"] for p in admin] == ["Administrator"]
+
+
+def test_the_org_roles_are_the_same_in_the_access_file_code_and_the_policy_link_hook(repo):
+    text = (repo / "extensions" / "trm-integrity" / "src" / "links.ts").read_text()
+    [listed] = re.findall(r"export const ORG_ROLES = \[([^\]]*)\]", text)
+    assert tuple(re.findall(r"'([^']+)'", listed)) == access_table.ROLES
 
 
 def test_every_org_rule_is_scoped_by_the_users_role_in_that_organisation(doc):
@@ -62,7 +72,11 @@ def test_every_org_rule_is_scoped_by_the_users_role_in_that_organisation(doc):
             assert p["permissions"] is None  # a catalogue row belongs to no one until registered
             continue
         assert "$CURRENT_USER" in text, PERMISSIONS.label(PERMISSIONS.key(p))
-        if p["action"] != "create":
+        if p["policy"] == "participant" and p["collection"] in OWN_ENTRY:
+            # their own entries: the crew names them (no role test; see access_table.py)
+            assert '"crew": {"user_id": {"_eq": "$CURRENT_USER"}}' in text, PERMISSIONS.label(PERMISSIONS.key(p))
+            assert '"role"' not in text
+        elif p["action"] != "create":
             assert f'"role": {{"_eq": "{p["policy"]}"}}' in text, PERMISSIONS.label(PERMISSIONS.key(p))
 
 

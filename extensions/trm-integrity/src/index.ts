@@ -19,6 +19,7 @@
  */
 import { defineHook } from '@directus/extensions-sdk';
 import { checkCreateRole, checkDeleteVisible, type Who } from './access';
+import { ensureLinks, pairsAfterUpdate, reconcile, reconciler } from './links';
 import { checkGeofence, checkRadiusDefault, checkSegment, checkSpeedZone, checkStage, checkWaypoint } from './course';
 import { InvalidPayload, type Db, type Row } from './shared';
 import {
@@ -115,7 +116,33 @@ export async function checkDeletable(db: any, collection: string, keys: unknown[
 	}
 }
 
-export default defineHook(({ filter }, { database, services, getSchema }) => {
+export default defineHook(({ filter, action }, { database, services, getSchema, logger }) => {
+	// Policy links follow organization_users (links.ts): linked in the write's transaction, then
+	// reconciled for everyone and Directus's permission cache cleared once the write is committed.
+	const relink = reconciler(
+		async () => {
+			const changed = await reconcile(database);
+			// AccessService.clearCaches (Directus 11): the system and permission caches, as its own writes do
+			const options = { knex: database, schema: await getSchema() } as unknown;
+			const access = new services.AccessService(options as ConstructorParameters<typeof services.AccessService>[0]);
+			await (access as unknown as { clearCaches: () => Promise<void> }).clearCaches();
+			if (changed > 0) logger.info(`trm-integrity: ${changed} policy link(s) reconciled with organization_users`);
+		},
+		(err) => logger.error(`trm-integrity: reconciling policy links with organization_users failed: ${String(err)}`),
+	);
+	action('server.start', relink);
+	for (const event of ['create', 'update', 'delete']) action(`organization_users.items.${event}`, relink);
+	filter('organization_users.items.create', async (payload, _meta, context) => {
+		const p = payload as Row;
+		await ensureLinks((context as { database?: Db }).database ?? database, [[p['user_id'], p['role']]]);
+		return payload;
+	});
+	filter('organization_users.items.update', async (payload, meta, context) => {
+		const db = (context as { database?: Db }).database ?? database;
+		await ensureLinks(db, await pairsAfterUpdate(db, (meta as { keys: unknown[] }).keys, payload as Row));
+		return payload;
+	});
+
 	filter('items.create', async (payload, meta, context) => {
 		const c = context as { database?: Db; accountability?: Who };
 		// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Knex with raw(), as Directus hands it to hooks

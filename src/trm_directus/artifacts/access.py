@@ -16,6 +16,9 @@ import psycopg
 from ..errors import ArtifactError
 from .kind import Item, Key, Kind, KindDiff, new_uuid
 
+# organization_users.role: each names a policy (access_table.ROLES, trm-integrity links.ts ORG_ROLES)
+ORG_ROLES = ("org-admin", "race-director", "timekeeper", "marshal", "participant", "viewer")
+
 
 def _names(conn: psycopg.Connection, table: str, column: str = "name") -> dict[str, str]:
     """id → name (or e-mail) of every row of a system table."""
@@ -125,6 +128,15 @@ class Access(_ByName):
         "user": ("directus_users", "email"),
     }
     new_id = staticmethod(new_uuid)
+    # A user's links to org-role policies are derived from organization_users (trm-integrity
+    # links.ts): not captured, not pruned. Links of a role, the public link, and a user's link to
+    # any other policy are managed here.
+    scope = (
+        '"user" IS NULL OR policy NOT IN (SELECT id FROM directus_policies WHERE name IN '
+        + "("
+        + ", ".join(f"'{r}'" for r in ORG_ROLES)
+        + "))"
+    )
 
     def label(self, key: Key) -> str:
         policy, role, user = key
