@@ -11,7 +11,7 @@ import uuid
 import psycopg
 import pytest
 
-from tests.conftest import REPO, query, run_cli
+from tests.conftest import REPO, execute, query, run_cli
 from trm_directus.artifacts import document, registry, sync
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]
@@ -157,3 +157,27 @@ def test_policy_links_follow_the_users_org_roles_and_stay_out_of_the_file(stack,
     result = run_cli("access-snapshot", "--out", str(out), "--dsn", dsn)
     assert result.returncode == 0, result.stderr
     assert out.read_text() == ACCESS.read_text()
+
+
+def test_server_start_reconciles_links_written_around_directus(stack, api):
+    """A database changed behind Directus's back (SQL, a restore, an older release that linked the
+    org policies to the Member role) gets its links put right when Directus starts."""
+    dsn = stack.info.dsn
+    tag = uuid.uuid4().hex[:8]
+    org = api.post("/items/organizations", {"name": f"Restart {tag}", "slug": f"restart-{tag}"})["id"]
+    held = api.post("/users", {"email": f"held-{tag}@example.com"})["id"]
+    stray = api.post("/users", {"email": f"stray-{tag}@example.com"})["id"]
+    api.post("/items/organization_users", {"organization_id": org, "user_id": held, "role": "timekeeper"})
+    eventually(lambda: links(dsn, held) == {"timekeeper"})
+    execute(dsn, 'DELETE FROM directus_access WHERE "user" = %s', (held,))
+    execute(
+        dsn,
+        'INSERT INTO directus_access (id, policy, "user") '
+        "SELECT gen_random_uuid(), id, %s FROM directus_policies WHERE name = %s",
+        (stray, "org-admin"),
+    )
+    assert links(dsn, held) == set() and links(dsn, stray) == {"org-admin"}
+    stack.stop_directus()
+    stack.boot()
+    eventually(lambda: links(dsn, held) == {"timekeeper"} and links(dsn, stray) == set())
+    assert "policy link(s) reconciled with organization_users" in (stack.logs_dir / "directus.log").read_text()
