@@ -64,3 +64,16 @@ def snapshot(name: str, args: argparse.Namespace) -> int:
             "changes since the previous capture:\n" + "\n".join(changes) if changes else "no changes since the previous capture"
         )
     return 0
+
+
+def apply(
+    name: str, args: argparse.Namespace, *, prune: bool = False, dry_run: bool = False, allow: str | None = None
+) -> tuple[Path, sync.Plan]:
+    """Apply the artifact file `name` to the database of `args` (or only plan it) and print the plan.
+    Deletions are listed when they happen: with `prune`, or for kinds that prune by themselves (access)."""
+    path, doc = committed(name, args)
+    with psycopg.connect(dsn(args), autocommit=True) as conn:
+        plan = sync.apply(conn, doc, prune=prune, dry_run=dry_run, allow=allow)
+    console.out(f"{path}: {plan.summary()}")
+    console.out(plan.render(prune=prune or all(k.prune_at_boot for k in registry.kinds(name))))
+    return path, plan

@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import psycopg
-
 from .. import console
-from ..artifacts import sync
 from . import _artifacts
 
 NAME = "access"
@@ -28,11 +25,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    path, doc = _artifacts.committed(NAME, args)
-    with psycopg.connect(_artifacts.dsn(args), autocommit=True) as conn:
-        plan = sync.apply(conn, doc, dry_run=args.dry_run, allow=args.allow_destructive)
-    console.out(f"{path}: {plan.summary()}")
-    console.out(plan.render(prune=True))
+    _artifacts.apply(NAME, args, dry_run=args.dry_run, allow=args.allow_destructive)
     if args.dry_run:
         console.out("dry run: nothing was written")
     return 0

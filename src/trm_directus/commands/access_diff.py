@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import psycopg
-
 from .. import console
 from ..artifacts import registry, sync
 from ..schema import allowance
@@ -23,11 +21,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    path, doc = _artifacts.committed(NAME, args)
-    with psycopg.connect(_artifacts.dsn(args), autocommit=True) as conn:
-        plan = sync.apply(conn, doc, dry_run=True)
-    console.out(f"{path}: {plan.summary()}")
-    console.out(plan.render(prune=True))
+    path, plan = _artifacts.apply(NAME, args, dry_run=True)
     gone = sync.guarded_deletions(plan)
     if gone:
         token = allowance.digest(path.read_bytes())[: allowance.TOKEN_CHARS]

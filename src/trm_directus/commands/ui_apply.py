@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import psycopg
-
 from .. import console
-from ..artifacts import sync
 from . import _artifacts
 
 NAME = "ui"
@@ -24,11 +21,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    path, doc = _artifacts.committed(NAME, args)
-    with psycopg.connect(_artifacts.dsn(args), autocommit=True) as conn:
-        plan = sync.apply(conn, doc, prune=args.prune, dry_run=args.dry_run)
-    console.out(f"{path}: {plan.summary()}")
-    console.out(plan.render(prune=args.prune))
+    _artifacts.apply(NAME, args, prune=args.prune, dry_run=args.dry_run)
     if args.dry_run:
         console.out("dry run: nothing was written")
     return 0
