@@ -300,3 +300,23 @@ def test_nested_reads_do_not_leak_the_other_organisation(world):
         people = login(world.url, email).get("/users", fields="email,phone,first_name", limit=-1)
         others = [p for p in people if p.get("email") != email]
         assert others and all((p.get("email") is not None) == sees for p in others), (email, others[:2])
+
+
+def test_the_data_studio_comes_with_a_staff_org_role_and_profiles_stay_editable_without_it(world):
+    """app_access sits on the org-admin, race-director, timekeeper and marshal policies (access_table.STUDIO_ROLES).
+
+    Directus adds its app rules (settings, collections, fields, presets…) to a user with app access:
+    a staff member gets them from the linked policy; a participant or viewer works through the API and
+    can still read and edit their own profile; a person with a staff role in any organisation has them.
+    """
+    both = "participant in A, org-admin in B"
+    studio = {"org-admin", "race-director", "timekeeper", "marshal", both}
+    people = [*A_USERS.items(), ("no org", NO_ORG), (both, "cora.copilot@example.com")]
+    seen = {}
+    for role, email in people:
+        user = login(world.url, email)
+        seen[role] = (call(user, "GET", "/settings", fields="project_name")[0], call(user, "GET", "/fields/entries")[0])
+        status, me = call(user, "PATCH", "/users/me", {"phone": "+355 69 000 0001"}, fields="phone")
+        assert status == 200 and me["phone"] == "+355 69 000 0001", (role, status, me)
+    expected = {r: (200, 200) if r in studio else (403, 403) for r, _ in people}
+    assert seen == expected

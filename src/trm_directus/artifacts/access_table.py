@@ -229,8 +229,13 @@ BOOTSTRAP_ACCESS = [
     {"policy": "$t:public_label", "sort": 1},
 ]
 
+# The org roles that work in the Data Studio (app_access). Participants and viewers use the API
+# (TRM's own front-ends): without app access Directus does not add its ~20 app rules on system
+# collections to their policies, rules it re-parses for every collection of every read.
+STUDIO_ROLES = ("org-admin", "race-director", "timekeeper", "marshal")
+
 DESCRIPTIONS = {
-    "member": "Every account: read and edit its own profile.",
+    "member": "Every account: read and edit its own profile (API; the Data Studio comes with a staff org role).",
     "org-admin": "Everything inside the organisations where the user is org-admin (organization_users.role).",
     "race-director": "Entries, course, penalties and results of the events of the user's race-director organisations.",
     "timekeeper": "Reads the events of its organisations; edits entry_segment_starts.target_at only.",
@@ -249,7 +254,7 @@ def build(schema_path: Path, version: str) -> document.Document:
     ]
     doc.items["policies"] = [
         *BOOTSTRAP_POLICIES,
-        *({"name": n, "icon": "badge", "description": d, "app_access": n == "member"} for n, d in DESCRIPTIONS.items()),
+        *({"name": n, "icon": "badge", "description": d, "app_access": n in STUDIO_ROLES} for n, d in DESCRIPTIONS.items()),
     ]
     doc.items["access"] = [*BOOTSTRAP_ACCESS, {"policy": "member", "role": MEMBER_ROLE}]
     doc.items["permissions"] = permissions(schema)
