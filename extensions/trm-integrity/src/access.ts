@@ -27,9 +27,7 @@ const ORG_OF: Array<[string, string]> = [
 	['stage_id', 'SELECT e.organization_id AS org FROM stages s JOIN events e ON e.id = s.event_id WHERE s.id = ?'],
 ];
 
-type Raw = Db & { raw: (sql: string, bindings: unknown[]) => Promise<{ rows: Row[] }> };
-
-export async function checkCreateRole(db: Raw, collection: string, payload: Row, who: Who): Promise<void> {
+export async function checkCreateRole(db: Db, collection: string, payload: Row, who: Who): Promise<void> {
 	if (!who || who.admin || !who.user || collection.startsWith('directus_')) return;
 	const parent = ORG_OF.find(([field]) => payload[field] !== undefined && payload[field] !== null);
 	let org: unknown = null; // no parent (vehicles, devices): a role that may create them in any organisation

@@ -13,9 +13,6 @@
  */
 import { InvalidPayload, type Db, type Row } from './shared';
 
-type Raw = { raw: (sql: string, bindings: unknown[]) => Promise<{ rows: Row[] }> };
-type Knex = Db & Raw;
-
 const GEOMETRY_SQL = `
 	SELECT GeometryType(g) AS kind, ST_IsValid(g) AS valid, ST_IsValidReason(g) AS reason,
 	       ST_XMin(g) AS xmin, ST_XMax(g) AS xmax, ST_YMin(g) AS ymin, ST_YMax(g) AS ymax,
@@ -25,7 +22,7 @@ const GEOMETRY_SQL = `
 const has = (p: Row, key: string): boolean => Object.prototype.hasOwnProperty.call(p, key);
 
 /** Refuse a geometry that is not GeoJSON of one of `kinds` (upper case), invalid, degenerate or out of range. */
-export async function checkGeometry(db: Knex, label: string, value: unknown, kinds: string[], required: boolean): Promise<void> {
+export async function checkGeometry(db: Db, label: string, value: unknown, kinds: string[], required: boolean): Promise<void> {
 	if (value === null || value === undefined) {
 		if (required) throw new InvalidPayload({ reason: `${label} is required` });
 		return;
@@ -70,7 +67,7 @@ async function eventOfSegment(db: Db, segmentId: unknown): Promise<Row | undefin
 		.first()) as Row | undefined;
 }
 
-export async function checkWaypoint(db: Knex, p: Row, keys: unknown[] | null): Promise<void> {
+export async function checkWaypoint(db: Db, p: Row, keys: unknown[] | null): Promise<void> {
 	if (has(p, 'location')) await checkGeometry(db, 'waypoints.location', p['location'], ['POINT'], true);
 	const relevant = ['segment_id', 'type', 'open_radius_m', 'validation_radius_m'];
 	if (keys && !relevant.some((k) => has(p, k))) return;
@@ -136,7 +133,7 @@ export async function checkSegment(db: Db, p: Row, keys: unknown[] | null): Prom
 	}
 }
 
-export async function checkStage(db: Knex, p: Row, keys: unknown[] | null): Promise<void> {
+export async function checkStage(db: Db, p: Row, keys: unknown[] | null): Promise<void> {
 	if (has(p, 'route')) await checkGeometry(db, 'stages.route', p['route'], ['LINESTRING'], false);
 	if (keys && !has(p, 'start_order_input_stage_id') && !has(p, 'event_id')) return;
 	for (const s of await merged(db, 'stages', p, keys, ['event_id', 'start_order_input_stage_id', 'name'])) {
@@ -152,11 +149,11 @@ export async function checkStage(db: Knex, p: Row, keys: unknown[] | null): Prom
 	}
 }
 
-export async function checkGeofence(db: Knex, p: Row): Promise<void> {
+export async function checkGeofence(db: Db, p: Row): Promise<void> {
 	if (has(p, 'geometry')) await checkGeometry(db, 'geofences.geometry', p['geometry'], ['POLYGON'], true);
 }
 
-export async function checkSpeedZone(db: Knex, p: Row, keys: unknown[] | null): Promise<void> {
+export async function checkSpeedZone(db: Db, p: Row, keys: unknown[] | null): Promise<void> {
 	if (has(p, 'geometry')) await checkGeometry(db, 'speed_limit_zones.geometry', p['geometry'], ['POLYGON', 'LINESTRING'], true);
 	const columns = ['segment_id', 'starts_at_waypoint_id', 'ends_at_waypoint_id'];
 	if (keys && !columns.some((k) => has(p, k))) return;

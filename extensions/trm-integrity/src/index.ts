@@ -35,7 +35,7 @@ import {
 
 export { InvalidPayload };
 
-type Check = (db: any, payload: Row, keys: unknown[] | null) => Promise<void>;
+type Check = (db: Db, payload: Row, keys: unknown[] | null) => Promise<void>;
 
 /** Course rules (course.ts), checked on create (keys null) and on update (the row as it will be). */
 const COURSE_RULES: Record<string, Check> = {
@@ -47,7 +47,7 @@ const COURSE_RULES: Record<string, Check> = {
 	waypoint_radius_defaults: checkRadiusDefault,
 };
 
-type PayloadCheck = (db: any, payload: Row, keys: unknown[] | null, who: Accountability) => Promise<Row>;
+type PayloadCheck = (db: Db, payload: Row, keys: unknown[] | null, who: Accountability) => Promise<Row>;
 
 /** Timing rules (timing.ts): they may complete the payload (e.g. reviewed_by = the current user). */
 const TIMING_RULES: Record<string, PayloadCheck> = {
@@ -87,7 +87,7 @@ async function checkEntryClass(db: Db, eventId: unknown, classId: unknown): Prom
 
 type Reference = { tbl: string; col: string };
 
-async function restrictingReferences(db: Db & { raw: (sql: string, bindings: unknown[]) => Promise<{ rows: Reference[] }> }, table: string): Promise<Reference[]> {
+async function restrictingReferences(db: Db, table: string): Promise<Reference[]> {
 	const result = await db.raw(
 		`SELECT c.conrelid::regclass::text AS tbl, a.attname AS col
 		   FROM pg_constraint c
@@ -98,10 +98,10 @@ async function restrictingReferences(db: Db & { raw: (sql: string, bindings: unk
 		  ORDER BY 1, 2`,
 		[table],
 	);
-	return result.rows;
+	return result.rows as Reference[];
 }
 
-export async function checkDeletable(db: any, collection: string, keys: unknown[]): Promise<void> {
+export async function checkDeletable(db: Db, collection: string, keys: unknown[]): Promise<void> {
 	if (keys.length === 0) return;
 	const blocking: string[] = [];
 	for (const ref of await restrictingReferences(db, collection)) {
@@ -145,8 +145,7 @@ export default defineHook(({ filter, action }, { database, services, getSchema, 
 
 	filter('items.create', async (payload, meta, context) => {
 		const c = context as { database?: Db; accountability?: Who };
-		// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Knex with raw(), as Directus hands it to hooks
-		await checkCreateRole((c.database ?? database) as any, (meta as { collection: string }).collection, payload as Row, c.accountability);
+		await checkCreateRole(c.database ?? database, (meta as { collection: string }).collection, payload as Row, c.accountability);
 		return payload;
 	});
 

@@ -15,18 +15,15 @@
  * An extra link is harmless (the policy's filters still check the role per organisation); a
  * missing one only hides rows until the next reconcile.
  */
-import type { Row } from './shared';
+import type { Db, Row } from './shared';
 
 /** The org roles of organization_users.role, each the name of a policy (snapshots/access.yaml). */
 export const ORG_ROLES = ['org-admin', 'race-director', 'timekeeper', 'marshal', 'participant', 'viewer'];
 
 const LOCK = "SELECT pg_advisory_xact_lock(hashtext('trm-policy-links'))";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Knex (or a transaction) as Directus hands it to hooks
-type Knex = any;
-
 /** Link `user` to the policy of `role` unless it is linked already (inside the caller's transaction). */
-export async function ensureLinks(db: Knex, pairs: Array<[unknown, unknown]>): Promise<void> {
+export async function ensureLinks(db: Db, pairs: Array<[unknown, unknown]>): Promise<void> {
 	const wanted = pairs.filter(([user, role]) => typeof user === 'string' && typeof role === 'string' && ORG_ROLES.includes(role));
 	if (wanted.length === 0) return;
 	await db.raw(LOCK);
@@ -41,15 +38,15 @@ export async function ensureLinks(db: Knex, pairs: Array<[unknown, unknown]>): P
 }
 
 /** The (user, role) each membership will have after an update of `keys` with `payload`. */
-export async function pairsAfterUpdate(db: Knex, keys: unknown[], payload: Row): Promise<Array<[unknown, unknown]>> {
+export async function pairsAfterUpdate(db: Db, keys: unknown[], payload: Row): Promise<Array<[unknown, unknown]>> {
 	if (!('user_id' in payload) && !('role' in payload)) return [];
-	const rows: Row[] = await db('organization_users').whereIn('id', keys).select('user_id', 'role');
+	const rows: Row[] = await db('organization_users').whereIn('id', keys as string[]).select('user_id', 'role');
 	return rows.map((r) => ['user_id' in payload ? payload['user_id'] : r['user_id'], 'role' in payload ? payload['role'] : r['role']]);
 }
 
 /** Add the missing links and remove the stale ones, for every user: how many rows changed. */
-export async function reconcile(database: Knex): Promise<number> {
-	return database.transaction(async (trx: Knex) => {
+export async function reconcile(database: Db): Promise<number> {
+	return database.transaction(async (trx) => {
 		const present = await trx.raw("SELECT to_regclass('organization_users') IS NOT NULL AS ok");
 		if (!present.rows[0]?.ok) return 0; // a database without the TRM schema (yet)
 		await trx.raw(LOCK);

@@ -18,8 +18,6 @@
  */
 import { InvalidPayload, type Db, type Row } from './shared';
 
-type Raw = { raw: (sql: string, bindings: unknown[]) => Promise<{ rows: Row[] }> };
-type Knex = Db & Raw;
 export type Accountability = { user?: string | null } | null | undefined;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -32,7 +30,7 @@ async function merged(db: Db, table: string, payload: Row, keys: unknown[] | nul
 	return rows.map((row) => ({ ...row, ...payload }));
 }
 
-async function eventOf(db: Knex, kind: string, id: unknown): Promise<string | null> {
+async function eventOf(db: Db, kind: string, id: unknown): Promise<string | null> {
 	if (!id || !UUID.test(String(id))) return null;
 	const row = (await db.raw('SELECT trm_timing.event_of(?, ?::uuid) AS event_id', [kind, String(id)])).rows[0];
 	return (row?.['event_id'] as string | null) ?? null;
@@ -83,7 +81,7 @@ async function ruleRows(db: Db, f: Row): Promise<Row[]> {
 	return (await q) as Row[];
 }
 
-export async function checkFormula(db: Knex, p: Row, keys: unknown[] | null): Promise<Row> {
+export async function checkFormula(db: Db, p: Row, keys: unknown[] | null): Promise<Row> {
 	if (keys && !FORMULA_COLUMNS.some((k) => has(p, k))) return p;
 	for (const raw of await merged(db, 'penalty_formulas', p, keys, FORMULA_COLUMNS)) {
 		const f: Row = { belongs_to_type: 'event', belongs_to_id: null, waypoint_type: null, offence_min: null, offence_max: null, ...raw };
@@ -153,7 +151,7 @@ async function stageRow(db: Db, id: unknown): Promise<Row | undefined> {
 	return (await db('stages').select('event_id', 'name', 'status').where({ id }).first()) as Row | undefined;
 }
 
-export async function checkSegmentStart(db: Knex, p: Row, keys: unknown[] | null): Promise<Row> {
+export async function checkSegmentStart(db: Db, p: Row, keys: unknown[] | null): Promise<Row> {
 	if (keys && !has(p, 'entry_id') && !has(p, 'segment_id')) return p;
 	for (const s of await merged(db, 'entry_segment_starts', p, keys, ['entry_id', 'segment_id'])) {
 		await sameEvent(db, 'entry_segment_starts', s, 'the segment', await eventOf(db, 'segment', s['segment_id']));
@@ -161,7 +159,7 @@ export async function checkSegmentStart(db: Knex, p: Row, keys: unknown[] | null
 	return p;
 }
 
-export async function checkCrossing(db: Knex, p: Row, keys: unknown[] | null): Promise<Row> {
+export async function checkCrossing(db: Db, p: Row, keys: unknown[] | null): Promise<Row> {
 	const columns = ['entry_id', 'geofence_id', 'waypoint_id'];
 	if (keys && !columns.some((k) => has(p, k))) return p;
 	for (const c of await merged(db, 'entry_crossings', p, keys, columns)) {
@@ -187,7 +185,7 @@ async function refuseOfficialStage(db: Db, table: string, stageIds: unknown[]): 
 
 const REVIEWED = ['applied', 'waived'];
 
-export async function checkPenalty(db: Knex, p: Row, keys: unknown[] | null, who: Accountability): Promise<Row> {
+export async function checkPenalty(db: Db, p: Row, keys: unknown[] | null, who: Accountability): Promise<Row> {
 	const columns = ['entry_id', 'stage_id', 'formula_id', 'status', 'seconds', 'note', 'reviewed_by'];
 	const current = keys ? ((await db('entry_penalties').select('id', ...columns).whereIn('id', keys as string[])) as Row[]) : [null];
 	// One look at the stages involved, whatever the number of rows (a review "apply all" is one update of many keys).
@@ -222,7 +220,7 @@ export async function checkPenalty(db: Knex, p: Row, keys: unknown[] | null, who
 
 const COMPUTED = ['penalty_seconds', 'total_seconds', 'rank_overall', 'rank_class', 'published_at'];
 
-export async function checkResult(db: Knex, p: Row, keys: unknown[] | null): Promise<Row> {
+export async function checkResult(db: Db, p: Row, keys: unknown[] | null): Promise<Row> {
 	const computed = COMPUTED.filter((k) => has(p, k));
 	if (computed.length > 0) {
 		throw new InvalidPayload({ reason: `stage_results: ${computed.join(', ')} ${computed.length === 1 ? 'is' : 'are'} computed by the database from results and applied penalties` });
@@ -244,7 +242,7 @@ export async function checkResult(db: Knex, p: Row, keys: unknown[] | null): Pro
 }
 
 /** Publishing a stage (status -> official) needs every penalty of it reviewed; published results stay official. */
-export async function checkStagePublish(db: Knex, p: Row, keys: unknown[] | null): Promise<Row> {
+export async function checkStagePublish(db: Db, p: Row, keys: unknown[] | null): Promise<Row> {
 	if (!keys || !has(p, 'status')) return p;
 	for (const st of (await db('stages').select('id', 'name', 'status').whereIn('id', keys as string[])) as Row[]) {
 		if (p['status'] === 'official' && st['status'] !== 'official') {
