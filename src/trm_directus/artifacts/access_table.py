@@ -230,7 +230,7 @@ BOOTSTRAP_ACCESS = [
 ]
 
 # The org roles that work in the Data Studio (app_access). Participants and viewers use the API
-# (TRM's own front-ends): without app access Directus does not add its ~20 app rules on system
+# (TRM's own front-ends): without app access Directus does not add its 20 app rules on system
 # collections to their policies, rules it re-parses for every collection of every read.
 STUDIO_ROLES = ("org-admin", "race-director", "timekeeper", "marshal")
 
