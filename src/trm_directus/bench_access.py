@@ -9,10 +9,8 @@ p95 of 210 samples is the 11th slowest (of 75 it was the 4th, which one garbage 
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
-import urllib.request
 from typing import Any
 
 import psycopg
@@ -28,10 +26,7 @@ PEOPLE = {"race-director": "rd.bench@example.com", "viewer": "viewer.bench@examp
 
 
 def login(url: str, email: str) -> Directus:
-    body = json.dumps({"email": email, "password": PASSWORD}).encode()
-    req = urllib.request.Request(f"{url}/auth/login", data=body, headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        return Directus(url, json.loads(resp.read())["data"]["access_token"])
+    return Directus.login(url, email, PASSWORD)
 
 
 def setup(api: Directus, dsn: str) -> dict[str, Any]:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import time
-import urllib.request
 import uuid
 
 import psycopg
@@ -13,6 +11,7 @@ import pytest
 
 from tests.conftest import REPO, execute, query, run_cli
 from trm_directus.artifacts import document, registry, sync
+from trm_directus.directus_api import Directus
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]
 
@@ -131,10 +130,7 @@ def test_policy_links_follow_the_users_org_roles_and_stay_out_of_the_file(stack,
     orgs = [api.post("/items/organizations", {"name": f"Links {tag} {n}", "slug": f"links-{tag}-{n}"})["id"] for n in (1, 2)]
     email, password = f"links-{tag}@example.com", f"links-{tag}-Pa55!"
     user = api.post("/users", {"email": email, "password": password, "role": member["id"]})["id"]
-    body = json.dumps({"email": email, "password": password}).encode()
-    req = urllib.request.Request(f"{stack.url}/auth/login", data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        own = type(api)(stack.url, json.loads(resp.read())["data"]["access_token"])
+    own = Directus.login(stack.url, email, password)
     assert links(dsn, user) == set()
     assert own.get("/users/me", fields="id")["id"] == user  # Directus caches this user's (empty) policy list
     # A membership links its role's policy inside the write: usable with the very next request.

@@ -11,7 +11,6 @@ participant in B. The matrix is printed (`pytest -s`, and in the report).
 from __future__ import annotations
 
 import json
-import urllib.request
 from typing import Any
 
 import pytest
@@ -99,11 +98,7 @@ def call(api: Directus, method: str, path: str, body: Any = None, **params: Any)
 
 
 def login(url: str, email: str) -> Directus:
-    """A client with the access token of a password login (no Authorization header on the login itself)."""
-    body = json.dumps({"email": email, "password": PASSWORD}).encode()
-    req = urllib.request.Request(f"{url}/auth/login", data=body, headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        return Directus(url, json.loads(resp.read())["data"]["access_token"])
+    return Directus.login(url, email, PASSWORD)
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ import yaml
 
 from trm_directus import pins
 from trm_directus.artifacts import access_table, document, registry
-from trm_directus.artifacts.access import ACCESS, PERMISSIONS
+from trm_directus.artifacts.access import ACCESS, ORG_ROLES, PERMISSIONS
 from trm_directus.errors import ArtifactError
 
 KINDS = registry.kinds("access")
-ORG_POLICIES = set(access_table.ROLES)
+ORG_POLICIES = set(ORG_ROLES)
 OWN_ENTRY = {"entries", "devices", *access_table.ENTRY_PARTS}
 
 
@@ -60,7 +60,7 @@ def test_the_public_policy_reads_nothing_and_org_policies_are_linked_per_user_no
 def test_the_org_roles_are_the_same_in_the_access_file_code_and_the_policy_link_hook(repo):
     text = (repo / "extensions" / "trm-integrity" / "src" / "links.ts").read_text()
     [listed] = re.findall(r"export const ORG_ROLES = \[([^\]]*)\]", text)
-    assert tuple(re.findall(r"'([^']+)'", listed)) == access_table.ROLES
+    assert tuple(re.findall(r"'([^']+)'", listed)) == ORG_ROLES
 
 
 def test_every_org_rule_is_scoped_by_the_users_role_in_that_organisation(doc):

@@ -26,12 +26,10 @@ from typing import Any
 import yaml
 
 from . import document, registry
-from .access import ORG_ROLES
 
 ME = "$CURRENT_USER"
 C, R, U, D = "create", "read", "update", "delete"
 CRUD = (C, R, U, D)
-ROLES = ORG_ROLES
 MEMBER_ROLE = "Member"
 
 # collection -> m2o path to organizations (vehicles, devices and users: through their registrations).
