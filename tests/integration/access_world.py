@@ -180,12 +180,10 @@ class World:
         if c == "entry_crew":
             user = self.api.post("/users", {"email": f"{fresh('c')}@example.org", "first_name": "C", "last_name": "X"})
             return {"entry_id": o.entry, "user_id": user["id"], "role": "mechanic"}
-        if c == "entry_devices":
-            return {
-                "entry_id": o.entry,
-                "device_id": self.api.post("/items/devices", self.payload("devices", o))["id"],
-                "purpose": "backup",
-            }
+        if c == "entry_devices":  # a device of the entry's organisation (trm-integrity: no other club's device)
+            device = self.api.post("/items/devices", self.payload("devices", o))["id"]
+            self.api.post("/items/organization_devices", {"organization_id": o.org, "device_id": device})
+            return {"entry_id": o.entry, "device_id": device, "purpose": "backup"}
         if c == "entry_penalties":
             return {"entry_id": o.entry, "type": "speeding", "seconds": 60, "note": "matrix"}
         if c == "entry_segment_starts":

@@ -54,10 +54,12 @@ SPEC: dict[str, dict[str, str]] = {
 # empty list. Any other collection without "r" is one no policy of the user reads at all: Directus
 # answers 403 (the org-role policies are linked per user, one per role held: links.ts).
 READS_OTHER_ROWS = {"viewer": {"stage_results"}}
+# Every account reads its own memberships (invitations included) and the organisations they are of.
+MEMBER_READS = {"organization_users", "organizations"}
 
 
 def reads_some(role: str, c: str) -> bool:
-    return "r" in SPEC.get(role, {}).get(c, "") or c in READS_OTHER_ROWS.get(role, set())
+    return "r" in SPEC.get(role, {}).get(c, "") or c in READS_OTHER_ROWS.get(role, set()) | MEMBER_READS
 
 
 # Catalogue rows that belong to no organisation until registered: a create is not "in" an organisation.

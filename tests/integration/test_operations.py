@@ -94,7 +94,7 @@ def test_bad_requests_are_refused_with_every_problem_and_change_nothing(stack, a
     assert query(stack.info.dsn, "SELECT count(*) FROM recompute_requests")[0][0] == n
 
 
-def test_only_administrators_and_marshals_directors_and_admins_of_the_owning_org_may_flag(stack, api, g):
+def test_only_administrators_and_staff_of_an_event_using_the_device_may_flag_within_its_dates(stack, api, g):
     imei = g.device()["imei"]
     device = api.get("/items/devices", filter={"imei": {"_eq": imei}}, fields="id")[0]
     insert_positions(stack.info.dsn, imei, T0, 10)
@@ -106,25 +106,35 @@ def test_only_administrators_and_marshals_directors_and_admins_of_the_owning_org
     as_person = type(api)(api.url, "flag-person-token-0123456789abcdef")
     owner, other = g.org(), g.org()
     api.post("/items/organization_devices", {"organization_id": owner["id"], "device_id": device["id"]})
+    rally = g.event(owner)  # 2026-06-06 06:00 - 2026-06-13 18:00 UTC; T0 is 2026-06-08 07:00
+    api.post("/items/entry_devices", {"entry_id": g.entry(rally)["id"], "device_id": device["id"], "purpose": "chassis"})
 
-    def refused_as(role_where: str) -> str:
+    def refused_as(role_where: str, start=T0, end=T0 + timedelta(minutes=1), text="may not flag") -> str:
         with pytest.raises(DirectusError) as forbidden:
-            flag(as_person, imei, T0, T0 + timedelta(minutes=1))
-        assert forbidden.value.status == 403 and "may not flag" in forbidden.value.what, role_where
-        return role_where
+            flag(as_person, imei, start, end)
+        assert forbidden.value.status == 403 and text in forbidden.value.what, role_where
+        return forbidden.value.what
 
-    refused_as("no org role at all")
+    unknown = refused_as("no org role at all")
     membership = api.post(
         "/items/organization_users", {"organization_id": other["id"], "user_id": person["id"], "role": "marshal"}
     )
-    refused_as("marshal of another organisation than the device's")
+    refused_as("marshal of another organisation than the event's")
+    # an outsider learns nothing: an IMEI that exists nowhere is refused with the same words
+    with pytest.raises(DirectusError) as nowhere:
+        flag(as_person, "999999999999999", T0, T0 + timedelta(minutes=1))
+    assert nowhere.value.status == 403 and nowhere.value.what.replace("999999999999999", imei) == unknown
     api.delete(f"/items/organization_users/{membership['id']}")
     membership = api.post(
         "/items/organization_users", {"organization_id": owner["id"], "user_id": person["id"], "role": "participant"}
     )
-    refused_as("participant of the device's organisation")
+    refused_as("participant of the event's organisation")
+    api.patch(f"/items/organization_users/{membership['id']}", {"role": "marshal", "status": "invited"})
+    refused_as("marshal of the event's organisation who has not accepted the membership")
+    api.patch(f"/items/organization_users/{membership['id']}", {"status": "active"})
+    after = refused_as("marshal, a window after the event", T0 + timedelta(days=10), T0 + timedelta(days=10, minutes=1))
+    assert "within the dates" in after and "Test Rally" in after
     assert faulty_count(stack, imei) == 0
-    api.patch(f"/items/organization_users/{membership['id']}", {"role": "marshal"})
     done = flag(as_person, imei, T0, T0 + timedelta(minutes=1))
     assert done["rows_changed"] == faulty_count(stack, imei) > 0
     assert (

@@ -57,10 +57,25 @@ def test_the_public_policy_reads_nothing_and_org_policies_are_linked_per_user_no
     assert [p["name"] for p in admin] == ["Administrator"]
 
 
-def test_the_org_roles_are_the_same_in_the_access_file_code_and_the_policy_link_hook(repo):
-    text = (repo / "extensions" / "trm-integrity" / "src" / "links.ts").read_text()
-    [listed] = re.findall(r"export const ORG_ROLES = \[([^\]]*)\]", text)
-    assert tuple(re.findall(r"'([^']+)'", listed)) == ORG_ROLES
+def test_the_org_roles_are_the_same_in_the_access_file_code_and_the_policy_link_trigger(repo):
+    text = (repo / "db-init" / "post" / "107_membership_policy_links.sql").read_text()
+    [listed] = re.findall(r"p\.name IN \(([^)]*)\)", text)
+    assert sorted(re.findall(r"'([^']+)'", listed)) == sorted(ORG_ROLES)
+
+
+def test_the_hook_and_the_access_file_take_the_organisation_from_the_same_table(repo, doc):
+    """org-scope.json is read by the trm-integrity hook (which org a new row is in) and builds every org filter here."""
+    scope = json.loads((repo / "extensions" / "trm-integrity" / "src" / "org-scope.json").read_text())
+    assert {c: tuple(p) for c, p in scope["paths"].items()} == access_table.ORG_PATH
+    assert set(scope["paths"]) | set(scope["registered"]) == schema_collections(repo)
+    for path in scope["paths"].values():
+        assert all(step in scope["parents"] for step in path), path
+    # every org filter of a policy follows the collection's path: stages through event_id, never organization_id
+    for p in doc.section(PERMISSIONS):
+        path = access_table.ORG_PATH.get(p["collection"])
+        if p["policy"] in ORG_POLICIES and p["action"] == "read" and path and p["permissions"]:
+            first = next(iter(p["permissions"]))
+            assert first in (path[0], "_and", "crew"), PERMISSIONS.label(PERMISSIONS.key(p))
 
 
 def test_every_org_rule_is_scoped_by_the_users_role_in_that_organisation(doc):

@@ -11,15 +11,23 @@
  *   foreign key is refused with the referencing tables and counts (Directus does not translate
  *   foreign-key errors on delete: without this the API answers 500).
  *
+ * - the guard (guard.ts), before every other filter: Directus's own permission check for a non-admin
+ *   caller, anonymous included, so that nothing here acts or answers for a request Directus refuses;
+ *   payload keys that are not fields are refused. PATCH/DELETE by query reach only the rows the
+ *   caller may read (byquery.ts).
  * - access (access.ts): a non-admin user creates rows of an organisation only with an org role there
- *   whose policy may create them (403 otherwise): Directus does not check row filters on create.
+ *   whose policy may create them (403 otherwise): Directus does not check row filters on create;
+ *   vehicles and devices of another organisation are neither registered nor assigned without it.
  *
  * The database constraints stay the guarantee for every writer; this hook gives API users and
  * the admin UI a message that says what is wrong.
  */
 import { defineHook } from '@directus/extensions-sdk';
-import { checkCreateRole, checkDeleteVisible, type Who } from './access';
-import { ensureLinks, pairsAfterUpdate, reconcile, reconciler } from './links';
+import { checkAssignment, checkCreateRole, type Who } from './access';
+import { byQueryMiddleware } from './byquery';
+import { permissionChecks, type Accountability as Caller, type Schema } from './directus';
+import { guardCreate, guardDelete, guardUpdate, type GuardContext } from './guard';
+import { reconcile, reconciler } from './links';
 import { checkGeofence, checkRadiusDefault, checkSegment, checkSpeedZone, checkStage, checkWaypoint } from './course';
 import { InvalidPayload, type Db, type Row } from './shared';
 import {
@@ -116,38 +124,77 @@ export async function checkDeletable(db: Db, collection: string, keys: unknown[]
 	}
 }
 
-export default defineHook(({ filter, action }, { database, services, getSchema, logger }) => {
-	// Policy links follow organization_users (links.ts): linked in the write's transaction, then
-	// reconciled for everyone and Directus's permission cache cleared once the write is committed.
-	const relink = reconciler(
-		async () => {
-			const changed = await reconcile(database);
-			// AccessService.clearCaches (Directus 11): the system and permission caches, as its own writes do
-			const options = { knex: database, schema: await getSchema() } as unknown;
-			const access = new services.AccessService(options as ConstructorParameters<typeof services.AccessService>[0]);
-			await (access as unknown as { clearCaches: () => Promise<void> }).clearCaches();
-			if (changed > 0) logger.info(`trm-integrity: ${changed} policy link(s) reconciled with organization_users`);
-		},
-		(err) => logger.error(`trm-integrity: reconciling policy links with organization_users failed: ${String(err)}`),
-	);
-	action('server.start', relink);
-	for (const event of ['create', 'update', 'delete']) action(`organization_users.items.${event}`, relink);
-	filter('organization_users.items.create', async (payload, _meta, context) => {
-		const p = payload as Row;
-		await ensureLinks((context as { database?: Db }).database ?? database, [[p['user_id'], p['role']]]);
+export default defineHook(({ filter, action, init }, { database, services, getSchema, logger }) => {
+	type Ctx = { database?: Db; schema?: Schema; accountability?: Caller | null };
+	const guardOf = async (context: unknown): Promise<GuardContext> => {
+		const c = context as Ctx;
+		return { database: c.database ?? database, schema: c.schema ?? ((await getSchema()) as unknown as Schema), accountability: c.accountability };
+	};
+	permissionChecks().catch((err) => logger.error(`trm-integrity: every non-admin write will be refused: ${String(err)}`));
+
+	// The guard first: Directus emits items.* before <collection>.items.*, so it runs before every other filter.
+	filter('items.create', async (payload, meta, context) => {
+		const collection = (meta as { collection: string }).collection;
+		const g = await guardOf(context);
+		await guardCreate(g, collection, payload as Row);
+		await checkCreateRole(g.database, collection, payload as Row, g.accountability as Who);
+		await checkAssignment(g.database, collection, [payload as Row], g.accountability as Who);
 		return payload;
 	});
-	filter('organization_users.items.update', async (payload, meta, context) => {
-		const db = (context as { database?: Db }).database ?? database;
-		await ensureLinks(db, await pairsAfterUpdate(db, (meta as { keys: unknown[] }).keys, payload as Row));
+	filter('items.update', async (payload, meta, context) => {
+		const { collection, keys } = meta as { collection: string; keys: unknown[] };
+		const g = await guardOf(context);
+		await guardUpdate(g, collection, keys, payload as Row);
+		if (collection === 'entries' && 'vehicle_id' in (payload as Row)) {
+			const rows = await currentRows(g.database, 'entries', keys, ['event_id']);
+			await checkAssignment(g.database, collection, rows.map((r) => ({ ...r, ...(payload as Row) })), g.accountability as Who);
+		} else if (collection === 'entry_devices' && 'device_id' in (payload as Row)) {
+			const rows = await currentRows(g.database, 'entry_devices', keys, ['entry_id']);
+			await checkAssignment(g.database, collection, rows.map((r) => ({ ...r, ...(payload as Row) })), g.accountability as Who);
+		}
 		return payload;
+	});
+	filter('items.delete', async (keys, meta, context) => {
+		const collection = (meta as { collection: string }).collection;
+		const g = await guardOf(context);
+		await guardDelete(g, collection, keys as unknown[]);
+		await checkDeletable(g.database, collection, keys as unknown[]);
+		await checkTimingDelete(g.database, collection, keys as unknown[]);
+		return keys;
+	});
+	filter('users.delete', async (keys, _meta, context) => {
+		const g = await guardOf(context);
+		await guardDelete(g, 'directus_users', keys as unknown[]);
+		await checkDeletable(g.database, 'directus_users', keys as unknown[]);
+		return keys;
+	});
+	// PATCH/DELETE by query: resolved with the caller's read permissions before Directus's routes.
+	init('routes.before', ({ app }) => {
+		const rewrite = byQueryMiddleware(database as Db, services.ItemsService as unknown as Parameters<typeof byQueryMiddleware>[1]);
+		const router = app as unknown as { patch: (p: string, h: unknown) => void; delete: (p: string, h: unknown) => void };
+		router.patch('/items/:collection', rewrite);
+		router.delete('/items/:collection', rewrite);
 	});
 
-	filter('items.create', async (payload, meta, context) => {
-		const c = context as { database?: Db; accountability?: Who };
-		await checkCreateRole(c.database ?? database, (meta as { collection: string }).collection, payload as Row, c.accountability);
-		return payload;
+	// Policy links follow accepted memberships in the database (links.ts, db-init/post/107); Directus's
+	// permission cache is cleared once a membership write is committed, and everything reconciled at start.
+	const clearCaches = async (): Promise<void> => {
+		// AccessService.clearCaches (Directus 11): the system and permission caches, as its own writes do
+		const options = { knex: database, schema: await getSchema() } as unknown;
+		const access = new services.AccessService(options as ConstructorParameters<typeof services.AccessService>[0]);
+		await (access as unknown as { clearCaches: () => Promise<void> }).clearCaches();
+	};
+	const onError = (err: unknown): void => logger.error(`trm-integrity: policy links / permission cache: ${String(err)}`);
+	const afterMembershipWrite = reconciler(clearCaches, onError);
+	action('server.start', () => {
+		reconcile(database as Db)
+			.then(async (changed) => {
+				await clearCaches();
+				if (changed > 0) logger.info(`trm-integrity: ${changed} policy link(s) reconciled with organization_users`);
+			})
+			.catch(onError);
 	});
+	for (const event of ['create', 'update', 'delete']) action(`organization_users.items.${event}`, afterMembershipWrite);
 
 	for (const [collection, check] of Object.entries(COURSE_RULES)) {
 		filter(`${collection}.items.create`, async (payload, _meta, context) => {
@@ -170,27 +217,6 @@ export default defineHook(({ filter, action }, { database, services, getSchema, 
 			return check(c.database ?? database, payload as Row, (meta as { keys: unknown[] }).keys, c.accountability);
 		});
 	}
-
-	filter('items.delete', async (keys, meta, context) => {
-		const db = ((context as { database?: Db }).database ?? database) as Db;
-		const collection = (meta as { collection: string }).collection;
-		const who = (context as { accountability?: Who }).accountability;
-		if (who && !who.admin) {
-			// Directus's own reader, with the caller's accountability: what they may see (types as Directus hands them over)
-			const c = context as { schema?: Awaited<ReturnType<typeof getSchema>> };
-			const options = { accountability: who, schema: c.schema ?? (await getSchema()), knex: db } as unknown;
-			const reader = new services.ItemsService(collection, options as ConstructorParameters<typeof services.ItemsService>[1]);
-			await checkDeleteVisible(reader as unknown as Parameters<typeof checkDeleteVisible>[0], keys as unknown[], who);
-		}
-		await checkDeletable(db, collection, keys as unknown[]);
-		await checkTimingDelete(db, collection, keys as unknown[]);
-		return keys;
-	});
-
-	filter('users.delete', async (keys, _meta, context) => {
-		await checkDeletable(((context as { database?: Db }).database ?? database) as Db, 'directus_users', keys as unknown[]);
-		return keys;
-	});
 
 	filter('events.items.create', async (payload) => {
 		const p = payload as Row;

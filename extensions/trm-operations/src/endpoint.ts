@@ -28,6 +28,7 @@ function route(handler: Handler) {
 
 interface ItemsServiceLike {
 	createMany(rows: Row[]): Promise<unknown>;
+	readByQuery(query: Row): Promise<Row[]>;
 }
 type ItemsServiceCtor = new (collection: string, options: { knex: Db; accountability: unknown; schema: unknown }) => ItemsServiceLike;
 
@@ -54,11 +55,19 @@ export default defineEndpoint({
 			route(async (req, caller) => {
 				const schema = await getSchema();
 				const accountability = (req as Request & { accountability?: unknown }).accountability;
-				// Through ItemsService in the copy's transaction: permissions, the discipline hook,
-				// activity and revisions apply as for any other write.
-				return copyCrew(db, caller, String(req.params['id']), req.body, async (collection, rows, trx) => {
-					await new ItemsService(collection, { knex: trx, accountability, schema }).createMany(rows);
-				});
+				// Through ItemsService in the copy's transaction, as the caller: reads see what they may
+				// see; writes get permissions, the hooks, activity and revisions as any other write.
+				const as = (collection: string, trx: Db) => new ItemsService(collection, { knex: trx, accountability, schema });
+				return copyCrew(
+					db,
+					caller,
+					String(req.params['id']),
+					req.body,
+					(collection, query, trx) => as(collection, trx).readByQuery(query),
+					async (collection, rows, trx) => {
+						await as(collection, trx).createMany(rows);
+					},
+				);
 			}),
 		);
 	},

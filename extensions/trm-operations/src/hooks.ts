@@ -5,6 +5,7 @@
  * start list before the status is written, so a refusal writes nothing) and control closing times
  * (segments.controls_close_at, recomputed after starts or a segment's maximum time change).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { defineHook } from '@directus/extensions-sdk';
 import { checkCrew, checkEntry, checkEventDiscipline } from './discipline/checks';
 import { flushPending } from './faulty/outbox';
@@ -15,9 +16,16 @@ import { checkOpenable, openStages } from './stages/open';
 /** Every 15 s: a pending request reaches the stream at most ~15 s after Redis is back. */
 export const RESEND_CRON = '*/15 * * * * *';
 
-type Context = { database?: unknown };
+type Context = { database?: unknown; accountability?: unknown; schema?: unknown };
+type StagesWriter = new (
+	collection: string,
+	options: { knex: Db; accountability: unknown; schema: unknown },
+) => { updateMany(keys: string[], data: Row, opts: Row): Promise<unknown> };
 
-export default defineHook(({ filter, action, schedule }, { database, env, logger }) => {
+/** Set while the stage-opening filter runs Directus's own update of the stages inside its transaction. */
+const opening = new AsyncLocalStorage<true>();
+
+export default defineHook(({ filter, action, schedule }, { database, env, logger, services, getSchema }) => {
 	const dbOf = (context: unknown): Db => ((context as Context).database ?? database) as Db;
 	const keysOf = (meta: unknown): string[] => ((meta as { keys?: unknown[] }).keys ?? []).map(String);
 
@@ -62,10 +70,24 @@ export default defineHook(({ filter, action, schedule }, { database, env, logger
 		if (p['status'] === 'open') await checkOpenable(dbOf(context), p);
 		return payload;
 	});
+	// Update filters run on Directus's root connection before it checks the caller (lessons.md). So the
+	// opening runs Directus's own update of these stages, for this caller (its permission check,
+	// validation, every filter, the write), in the same transaction as the start list: a request that
+	// Directus refuses opens nothing, and a refused opening writes nothing. Directus then repeats the
+	// (now unchanged) update and records activity and revisions once; the inner run's actions are dropped.
 	filter('stages.items.update', async (payload, meta, context) => {
 		const p = payload as Row;
-		if (p['status'] !== 'open') return payload;
-		const reports = await openStages(dbOf(context), keysOf(meta), p);
+		if (p['status'] !== 'open' || opening.getStore()) return payload;
+		const c = context as Context;
+		const Writer = services.ItemsService as unknown as StagesWriter;
+		const schema = c.schema ?? (await getSchema());
+		const keys = keysOf(meta);
+		const directusUpdate = (trx: Db): Promise<unknown> =>
+			new Writer('stages', { knex: trx, accountability: c.accountability ?? null, schema }).updateMany(keys, p, {
+				skipTracking: true,
+				bypassEmitAction: () => undefined,
+			});
+		const reports = await opening.run(true, () => openStages(dbOf(context), keys, p, directusUpdate));
 		for (const r of reports) {
 			logger.info(`stage ${r.stage_id} opened (${r.strategy}): ${r.starts_created} start(s) for ${r.starters} starter(s), ${r.segments_kept} segment(s) kept`);
 		}

@@ -1,54 +1,48 @@
 """The org role table (domain.md "Phase 4") as Directus policies: the source of snapshots/access.yaml.
 
 Every non-admin account has the Directus role `Member`, which holds the `member` policy (own
-profile). The six org-role policies are linked to each user directly, one per role the user holds
-in `organization_users` (trm-integrity `links.ts` keeps the links in step; they are derived data,
-not part of the file). A policy's rows are those of organisations where the current user has
-*that* org role (a `$CURRENT_USER` filter through `organizations.members`), so one person can be
-org-admin of one club and participant in another. Policies add up (Directus 11 unions them), field
-lists included, per row. Linking only the policies a user holds is a matter of speed: Directus
-compiles every linked policy's filters into each query of that user.
+profile and memberships). The six org-role policies are linked to each user directly, one per role
+the user holds in an *active* membership of `organization_users` (the database keeps the links in
+step: db-init/post/107; they are derived data, not part of the file). A policy's rows are those of
+organisations where the current user has *that* org role, accepted (a `$CURRENT_USER` filter through
+`organizations.members`), so one person can be org-admin of one club and participant in another.
+Policies add up (Directus 11 unions them), field lists included, per row. Linking only the policies
+a user holds is a matter of speed: Directus compiles every linked policy's filters into each query.
 
-Writes: updates never include the field that ties a row to its parent (an entry cannot be moved
-to another event), and a create must name a parent in one of the user's organisations
-(validation with `$CURRENT_USER.memberships…`). Directus checks the row filter of reads, updates
-and deletes but not of creates, and a validation can only read the user's memberships, not their
-role in each: *which* role may create is enforced per organisation for every other action, and
-for creates only as "a member of that organisation" (see README "Access as code").
+How rows belong to organisations (`ORG_PATH`) is read from the table the trm-integrity hook uses
+too (`extensions/trm-integrity/src/org-scope.json`). Writes: updates never include the field that
+ties a row to its parent (an entry cannot be moved to another event), and a create must name a
+parent in one of the user's organisations (validation with `$CURRENT_USER.memberships…`). Directus
+checks the row filter of reads, updates and deletes but not of creates, and a validation can only
+read the user's memberships, not their role in each: *which* role may create is enforced by the
+hook (trm-integrity access.ts) from the same table. Memberships need the person's consent: an org
+admin's new membership starts `invited`, and only the person accepts it (README "Access as code").
 `python -m trm_directus access-snapshot --from-table` writes the file; a unit test keeps them equal.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ..pins import repo_root
 from . import document, registry
 
 ME = "$CURRENT_USER"
 C, R, U, D = "create", "read", "update", "delete"
 CRUD = (C, R, U, D)
 MEMBER_ROLE = "Member"
+INVITED, ACTIVE = "invited", "active"  # organization_users.status
 
+# How each collection's rows belong to an organisation: one table shared with the trm-integrity hook,
+# which takes the organisation of a new row from the same parent (extensions/trm-integrity/src/org-scope.json).
+SCOPE_FILE = repo_root() / "extensions" / "trm-integrity" / "src" / "org-scope.json"
+_SCOPE = json.loads(SCOPE_FILE.read_text())
 # collection -> m2o path to organizations (vehicles, devices and users: through their registrations).
-ORG_PATH: dict[str, tuple[str, ...]] = {
-    "organizations": (),
-    "organization_users": ("organization_id",),
-    "organization_vehicles": ("organization_id",),
-    "organization_devices": ("organization_id",),
-    "events": ("organization_id",),
-    **{c: ("event_id", "organization_id") for c in ("classes", "entries", "stages", "geofences")},
-    **{c: ("event_id", "organization_id") for c in ("penalty_formulas", "waypoint_radius_defaults")},
-    **{
-        c: ("entry_id", "event_id", "organization_id")
-        for c in ("entry_crew", "entry_devices", "entry_penalties", "entry_segment_starts", "entry_crossings", "stage_results")
-    },
-    "segments": ("stage_id", "event_id", "organization_id"),
-    "waypoints": ("segment_id", "stage_id", "event_id", "organization_id"),
-    "speed_limit_zones": ("segment_id", "stage_id", "event_id", "organization_id"),
-}
+ORG_PATH: dict[str, tuple[str, ...]] = {c: tuple(path) for c, path in _SCOPE["paths"].items()}
 # The user's possible parents of a new row (`$CURRENT_USER.memberships.organization_id…`), by the row's parent field.
 PARENTS = {
     "organization_id": "",
@@ -57,7 +51,7 @@ PARENTS = {
     "stage_id": ".events.stages.id",
     "segment_id": ".events.stages.segments.id",
 }
-BY_REGISTRATION = ("vehicles", "devices")
+BY_REGISTRATION = tuple(_SCOPE["registered"])
 COURSE = ("stages", "segments", "geofences", "waypoints", "speed_limit_zones", "waypoint_radius_defaults")
 ENTRY_PARTS = ("entry_crew", "entry_devices", "entry_penalties", "entry_segment_starts", "entry_crossings", "stage_results")
 NAMES = ["id", "first_name", "last_name"]
@@ -69,15 +63,16 @@ PROFILE = ["first_name", "last_name", "phone", "birth_date", "nationality", "pas
 # and at the top level its permission "cases" compile to `CASE WHEN 1` (HTTP 500 on PostgreSQL);
 # a one-to-many step without an operator means "some row matches", in one subquery.
 def member(role: str) -> dict:
-    return {"members": {"user_id": {"_eq": ME}, "role": {"_eq": role}}}
+    """Organisations where the current user holds `role` in an accepted (active) membership."""
+    return {"members": {"user_id": {"_eq": ME}, "role": {"_eq": role}, "status": {"_eq": ACTIVE}}}
 
 
 def in_org(collection: str, role: str) -> dict:
     """Rows of `collection` in organisations where the current user has `role`."""
     if collection in BY_REGISTRATION:
         return {"registrations": {"organization_id": member(role)}}
-    if collection == "directus_users":
-        return {"memberships": {"organization_id": member(role)}}
+    if collection == "directus_users":  # people whose own membership there is accepted: no contacts before consent
+        return {"memberships": {"status": {"_eq": ACTIVE}, "organization_id": member(role)}}
     f: dict = member(role)
     for step in reversed(ORG_PATH[collection]):
         f = {step: f}
@@ -110,7 +105,9 @@ class Table:
         self.cols = _columns(schema)
         self.items: list[dict[str, Any]] = []
 
-    def add(self, policy: str, collection: str, actions: tuple[str, ...], *, fields=None, where=None, org=True) -> None:
+    def add(
+        self, policy: str, collection: str, actions: tuple[str, ...], *, fields=None, where=None, org=True, presets=None
+    ) -> None:
         """`org=False`: `where` alone decides the rows (it must tie them to the current user)."""
         for action in actions:
             row = in_org(collection, policy) if action != C and org else None
@@ -133,7 +130,7 @@ class Table:
                     "fields": chosen,
                     "permissions": row,
                     "validation": validation,
-                    "presets": None,
+                    "presets": presets if action == C else None,
                 }
             )
 
@@ -145,7 +142,13 @@ def permissions(schema: dict) -> list[dict[str, Any]]:
     t.add("org-admin", "organizations", (R,))
     t.add("org-admin", "organizations", (U,), fields=["name", "slug"])
     for c in scoped:
-        t.add("org-admin", c, CRUD)
+        if c != "organization_users":
+            t.add("org-admin", c, CRUD)
+    # Membership needs the person's consent: an org admin invites (Directus sets status `invited`, a
+    # field they may not send), may change the role or end it, never re-point it at another person.
+    t.add("org-admin", "organization_users", (R, D))
+    t.add("org-admin", "organization_users", (C,), fields=["organization_id", "user_id", "role"], presets={"status": INVITED})
+    t.add("org-admin", "organization_users", (U,), fields=["role"])
     for c in BY_REGISTRATION:
         t.add("org-admin", c, (C, R, U))
     t.add("org-admin", "directus_users", (R,), fields=CONTACT)
@@ -195,6 +198,13 @@ def permissions(schema: dict) -> list[dict[str, Any]]:
     mine = {"id": {"_eq": ME}}
     t.items.append(_plain("member", "directus_users", R, ["*"], mine))
     t.items.append(_plain("member", "directus_users", U, PROFILE, mine))
+    # ... and its memberships: sees its invitations (with the organisation's name), accepts one, leaves.
+    own = {"user_id": {"_eq": ME}}
+    t.items.append(_plain("member", "organization_users", R, ["*"], own))
+    t.items.append(_plain("member", "organizations", R, ["id", "name", "slug"], {"members": own}))
+    accept = _plain("member", "organization_users", U, ["status"], {**own, "status": {"_eq": INVITED}})
+    t.items.append({**accept, "validation": {"status": {"_eq": ACTIVE}}})
+    t.items.append(_plain("member", "organization_users", D, ["*"], own))
     return t.items
 
 
@@ -233,7 +243,8 @@ BOOTSTRAP_ACCESS = [
 STUDIO_ROLES = ("org-admin", "race-director", "timekeeper", "marshal")
 
 DESCRIPTIONS = {
-    "member": "Every account: read and edit its own profile (API; the Data Studio comes with a staff org role).",
+    "member": "Every account: read and edit its own profile, see its memberships and accept an invitation (API; the "
+    "Data Studio comes with a staff org role).",
     "org-admin": "Everything inside the organisations where the user is org-admin (organization_users.role).",
     "race-director": "Entries, course, penalties and results of the events of the user's race-director organisations.",
     "timekeeper": "Reads the events of its organisations; edits entry_segment_starts.target_at only.",

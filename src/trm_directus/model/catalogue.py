@@ -20,6 +20,8 @@ from .fields import (
 )
 
 ORG_ROLES = ["org-admin", "race-director", "marshal", "timekeeper", "participant", "viewer"]
+# A membership grants its role only once the person accepted it (consent: issue 21).
+MEMBERSHIP_STATUSES = ["invited", "active"]
 
 FOLDER = Folder("catalogue", "inventory_2", "Organisations, their people, vehicles and tracking devices.", 1)
 
@@ -79,6 +81,14 @@ COLLECTIONS = [
         fields=[
             choice("role", ORG_ROLES, note="What this person may do in the organisation (policies, Phase 4)."),
             timestamp("created_at", special="date-created"),
+            choice(
+                "status",
+                MEMBERSHIP_STATUSES,
+                default="active",
+                note="invited: the organisation asked, the person has not accepted yet; the role grants nothing and "
+                "the organisation sees no contact details. The person accepts by setting their own membership to "
+                "active; a membership an administrator creates starts active (issue 21).",
+            ),
         ],
     ),
     Collection(

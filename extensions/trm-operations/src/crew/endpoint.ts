@@ -1,4 +1,10 @@
-/** POST /trm/entries/:id/copy-crew: copy crew and devices from a previous entry of the same person, all or nothing. */
+/**
+ * POST /trm/entries/:id/copy-crew: copy crew and devices from a previous entry of the same person, all or nothing.
+ *
+ * Both entries, their crews and devices are read with the caller's own permissions (issue 21): an entry
+ * the caller may not read is refused exactly like one that does not exist, so nothing of another
+ * organisation's entries (crew, trackers, race number) reaches the copy or the answer.
+ */
 import { isDiscipline } from '../discipline/rules';
 import { Forbidden, InvalidPayload, NotFound } from '../shared/errors';
 import type { Caller, Db, Row } from '../shared/types';
@@ -17,18 +23,24 @@ async function orgRolesOnEntry(db: Db, user: string, entryId: string): Promise<s
 	const rows = (await db('entries as e')
 		.join('events as ev', 'ev.id', 'e.event_id')
 		.join('organization_users as ou', 'ou.organization_id', 'ev.organization_id')
-		.where({ 'e.id': entryId, 'ou.user_id': user })
+		.where({ 'e.id': entryId, 'ou.user_id': user, 'ou.status': 'active' })
 		.select('ou.role')) as Row[];
 	return rows.map((r) => String(r['role']));
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-async function entryState(db: Db, id: string): Promise<EntryState | null> {
-	const e = (await db('entries').select('id', 'race_number', 'event_id', 'status', 'vehicle_id').where({ id }).first()) as Row | undefined;
+/** Reads a collection as the caller (Directus's ItemsService with their accountability), in `trx`. */
+export interface Reader {
+	(collection: string, query: Row, trx: Db): Promise<Row[]>;
+}
+
+async function entryState(read: Reader, trx: Db, id: string): Promise<EntryState | null> {
+	const by = (field: string) => ({ filter: { [field]: { _eq: id } }, limit: -1 });
+	const [e] = await read('entries', { ...by('id'), fields: ['id', 'race_number', 'event_id', 'status', 'vehicle_id'] }, trx);
 	if (!e) return null;
-	const crew = (await db('entry_crew').select('user_id', 'role').where({ entry_id: id }).orderBy('role')) as Row[];
-	const devices = (await db('entry_devices').select('device_id', 'assigned_user_id').where({ entry_id: id })) as Row[];
+	const crew = await read('entry_crew', { ...by('entry_id'), fields: ['user_id', 'role'], sort: ['role'] }, trx);
+	const devices = await read('entry_devices', { ...by('entry_id'), fields: ['device_id', 'assigned_user_id'] }, trx);
 	return {
 		id,
 		race_number: String(e['race_number']),
@@ -63,7 +75,7 @@ export interface CopyResponse {
 	devices: CopyPlan['devices'];
 }
 
-export async function copyCrew(db: Db, caller: Caller, targetId: string, body: unknown, insert: Inserter): Promise<CopyResponse> {
+export async function copyCrew(db: Db, caller: Caller, targetId: string, body: unknown, read: Reader, insert: Inserter): Promise<CopyResponse> {
 	const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
 	const from = b['from_entry_id'];
 	const person = b['person_id'] ?? caller.user;
@@ -73,10 +85,13 @@ export async function copyCrew(db: Db, caller: Caller, targetId: string, body: u
 	const roles = caller.admin ? [] : await orgRolesOnEntry(db, caller.user ?? '', targetId);
 	if (!mayCopy(caller, roles)) throw new Forbidden({ reason: 'you may not copy crews into this entry: org admins and race directors of its organisation may' });
 	return db.transaction(async (trx) => {
-		const target = await entryState(trx, targetId);
-		const source = await entryState(trx, from);
-		if (!target) throw new NotFound({ reason: `no entry ${targetId}` });
-		if (!source) throw new NotFound({ reason: `no entry ${from} to copy from` });
+		const target = await entryState(read, trx, targetId);
+		const source = await entryState(read, trx, from);
+		// Not readable and not there answer alike for everyone but administrators.
+		const missing = (id: string, what: string) =>
+			caller.admin ? new NotFound({ reason: `no entry ${id}${what}` }) : new Forbidden({ reason: `you may not read entry ${id}${what}` });
+		if (!target) throw missing(targetId, '');
+		if (!source) throw missing(from, ' to copy from');
 		const event = (await trx('events').select('discipline').where({ id: target.event_id }).first()) as Row | undefined;
 		const discipline = event && isDiscipline(event['discipline']) ? event['discipline'] : null;
 		const plan = planCopy({

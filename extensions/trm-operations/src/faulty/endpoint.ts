@@ -1,7 +1,7 @@
 /** POST /trm/positions/faulty: flag or clear a device's positions in a window, then request a recompute. */
 import { Forbidden, InvalidPayload, NotFound } from '../shared/errors';
 import type { Caller, Db, Row } from '../shared/types';
-import { mayFlag } from './access';
+import { flagRefusal, type DeviceEvent } from './access';
 import { flagAndRecord, flushPending } from './outbox';
 import { parseFaultyFlag } from './request';
 
@@ -19,22 +19,37 @@ export interface FlagResponse {
 	pending_requests: number;
 }
 
-async function orgRolesOnDevice(db: Db, user: string, imei: string): Promise<string[] | null> {
-	const device = (await db('devices').select('id').where({ imei }).first()) as Row | undefined;
-	if (!device) return null;
-	const rows = (await db('organization_users as ou')
-		.join('organization_devices as od', 'od.organization_id', 'ou.organization_id')
-		.where({ 'od.device_id': device['id'], 'ou.user_id': user })
-		.select('ou.role')) as Row[];
-	return rows.map((r) => String(r['role']));
+/** The events whose entries use the device, with the caller's accepted roles in each event's organisation. */
+async function eventsOfDevice(db: Db, user: string, imei: string): Promise<DeviceEvent[]> {
+	const result = await db.raw(
+		`SELECT ev.name, ev.starts_at, ev.ends_at, array_agg(DISTINCT ou.role) AS roles
+		   FROM devices d
+		   JOIN entry_devices ed ON ed.device_id = d.id
+		   JOIN entries e ON e.id = ed.entry_id
+		   JOIN events ev ON ev.id = e.event_id
+		   JOIN organization_users ou ON ou.organization_id = ev.organization_id AND ou.user_id = ? AND ou.status = 'active'
+		  WHERE d.imei = ?
+		  GROUP BY ev.id, ev.name, ev.starts_at, ev.ends_at
+		  ORDER BY ev.starts_at`,
+		[user, imei],
+	);
+	return (result.rows as Row[]).map((r) => ({
+		name: String(r['name']),
+		starts_at: new Date(r['starts_at'] as string),
+		ends_at: new Date(r['ends_at'] as string),
+		roles: r['roles'] as string[],
+	}));
 }
 
 export async function flagFaulty(db: Db, redisUrl: string, caller: Caller, body: unknown): Promise<FlagResponse> {
 	const req = parseFaultyFlag(body);
 	if (Array.isArray(req)) throw new InvalidPayload({ reason: req.join('; ') });
-	const roles = await orgRolesOnDevice(db, caller.user ?? '', req.imei);
-	if (roles === null) throw new NotFound({ reason: `no device with IMEI ${req.imei}: register it in devices first` });
-	if (!mayFlag(caller, roles)) throw new Forbidden({ reason: `you may not flag the positions of device ${req.imei}` });
+	// An outsider gets the same answer whether the device exists or not; administrators learn it is unknown.
+	const refusal = flagRefusal(caller, caller.admin ? [] : await eventsOfDevice(db, caller.user ?? '', req.imei), req.from, req.to, req.imei);
+	if (refusal) throw new Forbidden({ reason: refusal });
+	if (caller.admin && !(await db('devices').select('id').where({ imei: req.imei }).first())) {
+		throw new NotFound({ reason: `no device with IMEI ${req.imei}: register it in devices first` });
+	}
 	const recorded = await flagAndRecord(db, req, caller.user);
 	// Also delivers older pending requests first (oldest first keeps the stream in request order).
 	const flush = await flushPending(db, redisUrl);

@@ -86,9 +86,17 @@ export async function checkOpenable(db: Db, stage: Row): Promise<void> {
 /**
  * Open these stages in one transaction (a batch update opens all of them or none). `changes` is the
  * update's payload: the stage as it will be (e.g. a strategy set in the same PATCH as the status).
+ * `update`, when given, writes the update itself first in that transaction (Directus's own update,
+ * with the caller's permissions: hooks.ts), so the start list exists only if the update is allowed.
  */
-export async function openStages(db: Db, stageIds: readonly string[], changes: Row = {}): Promise<OpenReport[]> {
+export async function openStages(
+	db: Db,
+	stageIds: readonly string[],
+	changes: Row = {},
+	update?: (trx: Db) => Promise<unknown>,
+): Promise<OpenReport[]> {
 	return db.transaction(async (trx) => {
+		if (update) await update(trx);
 		const reports: OpenReport[] = [];
 		for (const id of stageIds) reports.push(await openOne(trx, id, changes));
 		return reports;
