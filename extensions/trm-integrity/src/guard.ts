@@ -11,9 +11,10 @@
  * - create: processPayload (the collection and field permissions, presets, validation rules);
  * - update: validateAccess on the keys and fields, then processPayload;
  * - delete: validateAccess on the keys.
- * A refusal is Directus's own error, the same whether the items exist or not. Then, for every caller,
- * payload keys that are not fields of the collection are refused (Directus would drop them silently,
- * and a hook could read them: the second reproduction of issue 21).
+ * A refusal is Directus's own error, the same whether the items exist or not. Then (after the org
+ * role check of access.ts, also a permission), for every caller, payload keys that are not fields of
+ * the collection are refused (refuseUnknownKeys: Directus would drop them silently, and a hook could
+ * read them: the second reproduction of issue 21).
  */
 import { permissionChecks, type Accountability, type Schema } from './directus';
 import { InvalidPayload, type Db, type Row } from './shared';
@@ -32,7 +33,7 @@ export function unknownKeys(schema: Schema, collection: string, payload: Row): s
 	return Object.keys(payload).filter((k) => !(k in fields));
 }
 
-function refuseUnknown(schema: Schema, collection: string, payload: Row): void {
+export function refuseUnknownKeys(schema: Schema, collection: string, payload: Row): void {
 	const unknown = unknownKeys(schema, collection, payload);
 	if (unknown.length === 0) return;
 	const names = unknown.map((k) => `"${k}"`).join(', ');
@@ -55,7 +56,6 @@ export async function guardCreate(ctx: GuardContext, collection: string, payload
 			{ knex, schema },
 		);
 	}
-	refuseUnknown(schema, collection, payload);
 }
 
 export async function guardUpdate(ctx: GuardContext, collection: string, keys: unknown[], payload: Row): Promise<void> {
@@ -69,7 +69,6 @@ export async function guardUpdate(ctx: GuardContext, collection: string, keys: u
 			{ knex, schema },
 		);
 	}
-	refuseUnknown(schema, collection, payload);
 }
 
 export async function guardDelete(ctx: GuardContext, collection: string, keys: unknown[]): Promise<void> {

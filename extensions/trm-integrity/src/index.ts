@@ -26,7 +26,7 @@ import { defineHook } from '@directus/extensions-sdk';
 import { checkAssignment, checkCreateRole, type Who } from './access';
 import { byQueryMiddleware } from './byquery';
 import { permissionChecks, type Accountability as Caller, type Schema } from './directus';
-import { guardCreate, guardDelete, guardUpdate, type GuardContext } from './guard';
+import { guardCreate, guardDelete, guardUpdate, refuseUnknownKeys, type GuardContext } from './guard';
 import { reconcile, reconciler } from './links';
 import { checkGeofence, checkRadiusDefault, checkSegment, checkSpeedZone, checkStage, checkWaypoint } from './course';
 import { InvalidPayload, type Db, type Row } from './shared';
@@ -138,6 +138,7 @@ export default defineHook(({ filter, action, init }, { database, services, getSc
 		const g = await guardOf(context);
 		await guardCreate(g, collection, payload as Row);
 		await checkCreateRole(g.database, collection, payload as Row, g.accountability as Who);
+		refuseUnknownKeys(g.schema, collection, payload as Row);
 		await checkAssignment(g.database, collection, [payload as Row], g.accountability as Who);
 		return payload;
 	});
@@ -145,6 +146,7 @@ export default defineHook(({ filter, action, init }, { database, services, getSc
 		const { collection, keys } = meta as { collection: string; keys: unknown[] };
 		const g = await guardOf(context);
 		await guardUpdate(g, collection, keys, payload as Row);
+		refuseUnknownKeys(g.schema, collection, payload as Row);
 		if (collection === 'entries' && 'vehicle_id' in (payload as Row)) {
 			const rows = await currentRows(g.database, 'entries', keys, ['event_id']);
 			await checkAssignment(g.database, collection, rows.map((r) => ({ ...r, ...(payload as Row) })), g.accountability as Who);
