@@ -76,7 +76,7 @@ def imported(data: bytes, origin: str):
     return stage
 
 
-@pytest.mark.parametrize("path", [*(REPO / "seeds").rglob("*.gpx"), *(DATA / n for n in EXPORTED)], ids=name)
+@pytest.mark.parametrize("path", [*sorted((REPO / "seeds").rglob("*.gpx")), *(DATA / n for n in EXPORTED)], ids=name)
 def test_the_export_of_every_committed_course_validates(tmp_path, path):
     verdict = exported(imported(path.read_bytes(), path.name), tmp_path, path.name)
     assert verdict.valid, verdict.output
