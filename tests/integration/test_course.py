@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from tests.conftest import query
-from tests.integration.graph import CourseGraph, count, line, point, refused, square
+from tests.integration.graph import CourseGraph, TimingGraph, count, line, point, refused, square
 from trm_directus.model import course
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]
@@ -177,6 +177,24 @@ def test_validation_radius_larger_than_opening_is_refused_everywhere(cg, stack):
     assert "waypoints_radii_check" in sql_refused(
         stack, "UPDATE waypoints SET validation_radius_m = 999 WHERE id = %s", (wp["id"],)
     )
+
+
+def test_time_control_types_pass_every_type_check_and_an_unknown_type_does_not(cg, stack):
+    seg = cg.segment()
+    event = {"id": cg.api.get(f"/items/stages/{seg['stage_id']}")["event_id"]}
+    for t in ("DT", "FT", "SN", "FN"):  # db-init/post/108: start / end of a liaison and of a neutralization
+        cg.radius_default(event, t, 200, 50)
+        wp = cg.waypoint(seg, type=t, open_radius_m=None, validation_radius_m=None)
+        assert (wp["type"], wp["open_radius_m"], wp["validation_radius_m"]) == (t, 200, 50)
+    TimingGraph(cg.api).formula(event, waypoint_type="SN", seconds=600)
+    for table, column, check in (
+        ("waypoints", "type", "waypoints_type_check"),
+        ("waypoint_radius_defaults", "waypoint_type", "waypoint_radius_defaults_type_check"),
+        ("penalty_formulas", "waypoint_type", "penalty_formulas_waypoint_type_check"),
+    ):
+        where = "segment_id = %s" if table == "waypoints" else "event_id = %s"
+        key = seg["id"] if table == "waypoints" else event["id"]
+        assert check in sql_refused(stack, f"UPDATE {table} SET {column} = 'XX' WHERE {where}", (key,))
 
 
 def test_radius_default_is_unique_per_event_and_type(cg, stack):

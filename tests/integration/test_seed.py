@@ -28,7 +28,7 @@ EXPECTED = {
     "entry_crew": 6,
     "entry_devices": 6,
     # the course: defaults per waypoint type, 7 stages, and what their GPX files hold
-    "waypoint_radius_defaults": 13,
+    "waypoint_radius_defaults": 17,
     "stages": 7,
     "segments": 21,
     "waypoints": 102,

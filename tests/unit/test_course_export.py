@@ -26,7 +26,7 @@ def test_import_of_the_export_of_each_test_file_is_the_same_course(repo, name):
     again = imported(text.encode())
     assert differences(course, again) == []
     assert again == course
-    assert writer.check(course, text) == []
+    assert writer.check(course, text, synthetic.DEFAULTS) == []
 
 
 def test_the_export_is_current_openrally_in_metric_units(repo):
@@ -39,12 +39,26 @@ def test_the_export_is_current_openrally_in_metric_units(repo):
     assert "<openrally:speed>50</openrally:speed>" in text
 
 
-def test_export_writes_the_marker_each_time_control_needs(repo):
+def test_export_writes_each_time_control_as_its_element_with_what_the_schema_allows(repo):
     text = writer.write(imported((repo / DATA / "valid-v1.0.3.gpx").read_bytes()))
-    assert '<openrally:dt open="1000" clear="200"/>\n      <openrally:timecontrol allowed="45"/>' in text
-    assert '<openrally:neutralization open="1000" clear="200">900</openrally:neutralization>' in text
-    assert '<openrally:fn open="1000" clear="200"/>' in text and '<openrally:ft open="1000" clear="200"/>' in text
+    assert '<openrally:dt open="200" clear="50"/>\n      <openrally:timecontrol allowed="45"/>' in text
+    assert "<name>TC2</name>" in text and "<openrally:neutralization>900</openrally:neutralization>" in text  # no attributes
+    assert '<openrally:fn open="200" clear="50"/>' in text and '<openrally:ft open="200" clear="50"/>' in text
     assert 'name="CP A"' in text and 'name="TC1"' not in text  # generated codes are not written back
+
+
+def test_an_sn_radius_and_a_target_of_no_whole_minutes_are_reported_as_lost(repo):
+    course = imported((repo / DATA / "valid-refuel-and-transfer-v1.0.3.gpx").read_bytes())
+    wps = {w.code: (s, i) for s, seg in enumerate(course.segments) for i, w in enumerate(seg.waypoints)}
+    s, i = wps["N5"]  # an SN's own radii: neutralization has no open/clear attributes
+    course.segments[s].waypoints[i] = dataclasses.replace(course.segments[s].waypoints[i], open_radius_m=300)
+    course.segments[0].target_duration_seconds = 4530  # 75.5 minutes: timecontrol allowed is whole minutes
+    text = writer.write(course)
+    assert '<openrally:timecontrol allowed="76"/>' in text
+    assert writer.check(course, text, synthetic.DEFAULTS) == [
+        "segment 0 target_duration_seconds: 4530 → 4560",
+        "waypoint N5: open_radius_m 300 → 200",
+    ]
 
 
 def test_the_synthetic_rally_round_trips_stage_by_stage():
@@ -60,7 +74,7 @@ def test_a_course_that_openrally_cannot_express_is_reported_by_the_check(repo):
     # a parc-fermé segment made in the admin UI between the neutralization and the special stage
     course.segments.insert(3, Segment("parc-ferme", [course.segments[3].waypoints.pop(0)]))
     text = writer.write(course)
-    problems = writer.check(course, text)
+    problems = writer.check(course, text, synthetic.DEFAULTS)
     assert problems and any("segments" in p or "segment 3" in p for p in problems)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from trm_directus.course import segments, synthetic, validate
-from trm_directus.course.document import Stage
-from trm_directus.course.gpx import NAMESPACES, OPENRALLY_BASE
+from trm_directus.course.document import DELIMITERS, VALIDATED_IN_SEQUENCE, Stage
+from trm_directus.course.gpx import NAMESPACES, OPENRALLY_BASE, TYPES
+from trm_directus.model import course as course_model
 
 DATA = "tests/data/course"
 
@@ -42,6 +43,8 @@ def test_a_v1_0_3_stage_becomes_liaison_special_neutralization_special_liaison(r
     # timecontrol allowed=45 (minutes) and neutralization 900 (seconds) are the segments' target times
     assert [s.target_duration_seconds for s in stage.segments] == [2700, None, 900, None, None]
     wps = {w.code: w for _, _, w in stage.waypoints()}
+    # dt (+ its timecontrol), neutralization, fn, ft: time controls of their own types, codes TC1 … TC4
+    assert [wps[c].type for c in ("TC1", "TC2", "TC3", "TC4")] == ["DT", "SN", "FN", "FT"]
     assert (wps["1"].type, wps["1"].cap, wps["1"].distance_km) == ("WPV", 180, 5.56)
     assert (wps["3"].cap, wps["3"].danger) == (0, 3)  # cap 360 is north, stored as 0
     assert (wps["CP A"].type, wps["CP A"].open_radius_m, wps["CP A"].validation_radius_m) == ("CP", 500, 100)
@@ -100,7 +103,7 @@ def test_the_synthetic_rally_has_seven_stages_2000_km_and_about_400_waypoints():
     assert 380 <= sum(s.counts()["waypoints"] for s in rally) <= 420
     assert 1800 <= sum(geo.length_km(s.route) for s in rally) <= 2200
     types = {w.type for s in rally for _, _, w in s.waypoints()}
-    assert types == {"DSS", "ASS", "WPV", "WPM", "WPE", "WPS", "WPC", "WPN", "WPP", "DZ", "FZ", "CP", "TC"}
+    assert types == set(course_model.WAYPOINT_TYPES)
     assert synthetic.rally() == rally  # deterministic
 
 
@@ -114,3 +117,51 @@ def test_both_spellings_of_statute_are_read(units):
     stage, parsed = segments.read(text.encode(), "x")
     wp = stage.segments[0].waypoints[0]
     assert parsed.units == "statute" and wp.distance_km == 1.609 and (wp.open_radius_m, wp.validation_radius_m) == (91, 9)
+
+
+def test_every_waypoint_type_is_read_from_an_element_and_either_validated_or_a_delimiter():
+    assert set(TYPES.values()) == set(course_model.WAYPOINT_TYPES)
+    assert set(course_model.WAYPOINT_TYPES) == VALIDATED_IN_SEQUENCE | DELIMITERS
+    assert not VALIDATED_IN_SEQUENCE & DELIMITERS
+
+
+def wpts(*points: str) -> bytes:
+    head = f'<gpx xmlns="http://www.topografix.com/GPX/1/1" xmlns:o="{OPENRALLY_BASE}v1.0.3" version="1.1">'
+    body = "\n".join(f'<wpt lat="{41 + i / 100}" lon="20">{p}</wpt>' for i, p in enumerate(points))
+    return f"{head}\n{body}\n</gpx>".encode()
+
+
+def test_a_timecontrol_beside_a_dt_or_neutralization_is_that_markers_time_control():
+    stage, parsed = segments.read(
+        wpts(
+            "<extensions><o:dt/><o:timecontrol allowed='30'/></extensions>",
+            "<extensions><o:ft/><o:timecontrol/></extensions>",
+            "<extensions><o:neutralization>600</o:neutralization><o:timecontrol/></extensions>",
+            "<extensions><o:fn/><o:timecontrol allowed='20'/></extensions>",  # allowed: opens the next segment
+        ),
+        "t.gpx",
+    )
+    assert parsed.problems.lines() == []
+    assert [(s.type, [(w.code, w.type) for w in s.waypoints], s.target_duration_seconds) for s in stage.segments] == [
+        ("liaison", [("TC1", "DT"), ("TC2", "FT")], 1800),
+        ("neutralization", [("TC3", "SN"), ("TC4", "FN")], 600),
+        ("liaison", [("TC5", "TC")], 1200),
+    ]
+
+
+def test_a_timecontrol_or_neutralization_is_named_by_its_wpt_name():
+    stage, parsed = segments.read(
+        wpts(
+            "<name>CH1</name><extensions><o:timecontrol allowed='60'/></extensions>",
+            "<name>N1</name><extensions><o:neutralization>900</o:neutralization><o:fuel/></extensions>",
+            "<name>FN1</name><extensions><o:fn/></extensions>",  # fn has a name attribute: the <name> is a label
+            "<name>CH1</name><extensions><o:timecontrol/></extensions>",  # already used: a generated code
+            "<name>A time control with a very long label</name><extensions><o:timecontrol/></extensions>",
+            "<name>X</name><extensions><o:timecontrol name='CH9'/></extensions>",  # an attribute (older files) wins
+        ),
+        "n.gpx",
+    )
+    assert parsed.problems.lines() == []
+    assert [(w.code, w.type) for _, _, w in stage.waypoints()] == [
+        ("CH1", "TC"), ("N1", "SN"), ("TC3", "FN"), ("TC4", "TC"), ("TC5", "TC"), ("CH9", "TC"),
+    ]  # fmt: skip

@@ -9,6 +9,7 @@ from trm_directus.errors import CourseError
 
 DATA = "tests/data/course"
 NO_WPP = {t: r for t, r in synthetic.DEFAULTS.items() if t != "WPP"}  # the event of these tests has no WPP default
+REALISTIC = "valid-refuel-and-transfer-v1.0.3.gpx"
 
 
 def problems_of(repo, name: str) -> list[str]:
@@ -45,8 +46,37 @@ def test_each_bad_file_has_exactly_its_problem_at_its_line(repo, name, needle, r
 
 
 def test_the_valid_files_have_no_problem(repo):
-    for name in ("valid-v1.0.3.gpx", "valid-v0.2-old-elements.gpx", "valid-statute-v1.0.2.gpx"):
+    for name in ("valid-v1.0.3.gpx", "valid-v0.2-old-elements.gpx", "valid-statute-v1.0.2.gpx", REALISTIC):
         assert problems_of(repo, name) == []
+
+
+def test_markers_that_only_delimit_a_zone_or_a_control_are_not_checked_for_overlap(repo):
+    # SN + fuel and FN 100 m apart; ASS + TC and the DT 200 m after it: radii of 50–200 m each
+    stage, _ = segments.read((repo / DATA / REALISTIC).read_bytes(), REALISTIC)
+    problems = validate.Problems("x")
+    validate.resolve(stage, {**NO_WPP, "SN": (1000, 200), "FN": (1000, 200), "DT": (1000, 200)}, problems)
+    assert problems.lines() == []
+    layout = [(s.type, [(w.code, w.type) for w in s.waypoints]) for s in stage.segments]
+    assert layout[2:] == [
+        ("neutralization", [("N5", "SN"), ("FN5", "FN")]),
+        ("special-stage", [("2", "WPM"), ("DZ1", "DZ"), ("FZ1", "FZ"), ("3", "WPS"), ("CH6", "TC"), ("ASS5", "ASS")]),
+        ("liaison", [("DT5", "DT"), ("FT5", "FT")]),
+    ]
+
+
+def test_waypoints_validated_in_sequence_are_compared_across_the_markers_between_them():
+    points = [("wpm", 41.0), ("dz", 41.0005), ("fn", 41.001), ("wps", 41.0015), ("fz", 41.01)]  # WPM, WPS 167 m apart
+    wpts = (f'<wpt lat="{lat}" lon="20"><extensions><o:{el}/><o:speed>50</o:speed></extensions></wpt>' for el, lat in points)
+    text = (
+        '<gpx xmlns="http://www.topografix.com/GPX/1/1" xmlns:o="http://www.openrally.org/xmlschemas/GpxExtensions/v1.0.3" '
+        'version="1.1">\n' + "\n".join(wpts) + "\n</gpx>"
+    )
+    stage, parsed = segments.read(text.encode(), "o.gpx")
+    validate.resolve(stage, NO_WPP, parsed.problems)
+    overlaps = [p for p in parsed.problems.lines() if "overlap" in p]
+    assert overlaps == [
+        "o.gpx:5: validation radii overlap: WPM WPM1 (line 2, 90 m) and WPS WPS1 (90 m) are 167 m apart, less than 180 m"
+    ]
 
 
 def test_every_problem_of_a_file_is_listed_not_just_the_first(repo, tmp_path):

@@ -62,7 +62,7 @@ def test_overlaps_gaps_unknown_types_and_negative_values_are_all_listed_with_the
         "late_arrival, early_arrival, max_time_exceeded, dns, dnf)",
         "rules.yaml:13: formulas[3].seconds: must not be negative",
         "rules.yaml:14: formulas[4].waypoint_type: unknown waypoint type 'WPX' (known: DSS, ASS, WPV, WPM, WPE, WPS, WPC, WPN, "
-        "WPP, DZ, FZ, CP, TC)",
+        "WPP, DZ, FZ, CP, TC, DT, FT, SN, FN)",
         "rules.yaml:15: formulas[5].operator: unknown operator 'squared' (known: flat, per_unit)",
     ]
 

@@ -100,6 +100,7 @@ def test_course_problems_are_listed_with_their_lines(rally):
     bad = copy.deepcopy(rally)
     event = bad["events"][0]
     event["radius_defaults"][0]["validation"] = 5000
+    xyz = len(event["radius_defaults"])
     event["radius_defaults"].append({"type": "XYZ", "open": 800, "validation": 90})
     event["radius_defaults"].append({"type": "WPM", "open": 800, "validation": 90})
     event["stages"][1]["name"] = "Prologue"
@@ -108,14 +109,15 @@ def test_course_problems_are_listed_with_their_lines(rally):
     event["stages"][4]["start_order_strategy"] = "random"
     text = problems_of(bad)
     assert "events[0].radius_defaults[0].validation: validation radius 5000 m is larger than the opening radius 1000 m" in text
-    assert "events[0].radius_defaults[13].type: must be one of DSS" in text
+    assert f"events[0].radius_defaults[{xyz}].type: must be one of DSS" in text
     assert "duplicate radius default type in this event 'WPM'" in text
     assert "duplicate stage name in this event 'Prologue'" in text
     assert "events[0].stages[2].start_order_input_stage: 'Stage 9' is not another stage of this event" in text
     assert "missing.gpx does not exist (paths are relative to the seed file)" in text
     assert "events[0].stages[4].start_order_strategy: must be one of manual" in text
-    # 7 mistakes, and stage 1 (renamed Prologue) now takes its start order from itself
-    assert "8 problem(s)" in text and "stages[1].start_order_input_stage: 'Prologue' is not another stage" in text
+    # 7 mistakes, stage 1 (renamed Prologue) now takes its start order from itself, and the 6 course
+    # files found refuse the DSS default of 5000 m (3 of them twice: it overlaps their next waypoint)
+    assert ": 17 problem(s)" in text and "stages[1].start_order_input_stage: 'Prologue' is not another stage" in text
 
 
 def test_stages_load_after_the_stage_they_take_their_start_order_from():

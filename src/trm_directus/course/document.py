@@ -13,7 +13,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-WAYPOINT_TYPES = ("DSS", "ASS", "WPV", "WPM", "WPE", "WPS", "WPC", "WPN", "WPP", "DZ", "FZ", "CP", "TC")
+# Validated in sequence: how close counts as passed (validation radius), one after the other, so the
+# validation radii of consecutive ones must not overlap. The other types only delimit: a speed zone
+# (DZ/FZ: the radius is the acceleration/deceleration distance), a liaison (DT/FT), a neutralization
+# (SN/FN) or a time control (TC): the radius is the control area where arrival is timed.
+VALIDATED_IN_SEQUENCE = frozenset({"DSS", "ASS", "WPV", "WPM", "WPE", "WPS", "WPC", "WPN", "WPP", "CP"})
+DELIMITERS = frozenset({"DZ", "FZ", "DT", "FT", "SN", "FN", "TC"})
+TIME_CONTROLS = ("DT", "FT", "SN", "FN", "TC")  # all time controls: generated codes TC1, TC2 … across them
 SEGMENT_TYPES = ("liaison", "special-stage", "parc-ferme", "neutralization")
 SEGMENT_LABELS = {
     "liaison": "Liaison",

@@ -115,4 +115,4 @@ def export_stage(api: Directus, event_ref: str, stage_name: str) -> tuple[str, l
     event = remote.find_event(api, event_ref)
     stage, warnings = remote.stage_document(api, event, stage_name)
     text = writer.write(stage)
-    return text, [*warnings, *writer.check(stage, text)]
+    return text, [*warnings, *writer.check(stage, text, remote.radius_defaults(api, event["id"]))]

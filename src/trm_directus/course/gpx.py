@@ -8,13 +8,16 @@ declared duplicates of older versions included):
   dz → DZ (speed: `speed` element, `speed` attribute, or the element's text)
   fz, endofzone → FZ     wpm/waypointmasked, wpe/waypointeclipse, wps/waypointsafety, wpv, wpc,
   wpn, wpp → WPM … WPP   checkpoint → CP
-  dt / ft → TC opening / closing a liaison (transfer)
-  neutralization (or sn) / fn → TC opening / closing a neutralization (its text: duration, s)
-  timecontrol → TC; with `allowed` (minutes to the next time control) it opens a segment
-  A point yields at most one TC, whichever of these elements it carries.
+  dt / ft → DT / FT: open / close a liaison (transfer)
+  neutralization (or sn) / fn → SN / FN: open / close a neutralization (its text: duration, s)
+  timecontrol → TC; with `allowed` (minutes to the next time control) it opens a segment. On a
+  point with a dt or neutralization (or an ft or fn, when it has no `allowed`) it is that
+  marker's time control, not a waypoint of its own.
 
 `openrally:distance` → distance_km, `cap` (0–360, 360 = 0), `danger` (1–3; or the old
 onedanger/twodanger/threedanger markers), `name` → the waypoint code, `open`/`clear` → radii.
+`timecontrol` and `neutralization` have no attributes for a name or radii in v1.0.3: their code
+may come from the <wpt>'s own <name> (`Mark.label`), their radii from the event's defaults.
 Units (`metadata/extensions/openrally:units`): metric (km, km/h, m; the default) or statute
 (written `statue` by the XSD: miles, mph, yards), converted to metric here. The route is every
 <trk>/<trkseg>/<trkpt> in file order.
@@ -40,8 +43,9 @@ TYPES = {
     "dz": "DZ", "fz": "FZ", "endofzone": "FZ",
     "wpm": "WPM", "waypointmasked": "WPM", "wpe": "WPE", "waypointeclipse": "WPE", "wps": "WPS",
     "waypointsafety": "WPS", "wpv": "WPV", "wpc": "WPC", "wpn": "WPN", "wpp": "WPP", "checkpoint": "CP",
-    "dt": "TC", "ft": "TC", "neutralization": "TC", "sn": "TC", "fn": "TC", "timecontrol": "TC",
+    "dt": "DT", "ft": "FT", "neutralization": "SN", "sn": "SN", "fn": "FN", "timecontrol": "TC",
 }  # fmt: skip
+UNNAMED = {"SN", "TC"}  # their v1.0.3 elements cannot carry a name: the <wpt>'s <name> may name them
 OPENS = {"dss": "special-stage", "startspecialstage": "special-stage", "dt": "liaison", "neutralization": "neutralization",
          "sn": "neutralization"}  # fmt: skip
 CLOSES = {"ass": "special-stage", "finishspecialstage": "special-stage", "ft": "liaison", "fn": "neutralization"}
@@ -59,6 +63,7 @@ class Mark:
     open_m: int | None
     clear_m: int | None
     line: int
+    label: str | None = None  # the <wpt>'s <name>, offered as the code of an SN or TC without a name
 
 
 @dataclass
@@ -250,16 +255,29 @@ def _point(index: int, wpt: xmltree.Node, gpx: Gpx) -> Point | None:
                 p.marks.append(mark)
             elif tc is None:
                 tc = mark
-            else:  # several TC elements on one point: one time control, named/sized by whichever says so
-                tc.name = tc.name or mark.name
-                tc.open_m = tc.open_m or mark.open_m
-                tc.clear_m = tc.clear_m or mark.clear_m
+            else:  # several timecontrol elements on one point: one time control, named/sized by whichever says so
+                _merge(tc, mark)
+    hosts = ("DT", "SN") if allowed else ("DT", "SN", "FT", "FN")  # with `allowed`, a TC at an FT/FN opens the next segment
+    host = next((m for m in p.marks if m.type in hosts), None)
     if tc is not None:
-        p.marks.append(tc)
+        if host is not None:  # the time control of the liaison or neutralization this point opens or closes
+            _merge(host, tc)
+        else:
+            p.marks.append(tc)
+    label = wpt.first(GPX11, "name")
+    unnamed = [m for m in p.marks if m.type in UNNAMED and m.name is None]
+    if label is not None and label.text and len(unnamed) == 1 and label.text not in {m.name for m in p.marks}:
+        unnamed[0].label = label.text
     if allowed:
         p.target_seconds = p.target_seconds or allowed
         p.opens = p.opens or CONTINUE
     return p if loc is not None else None
+
+
+def _merge(into: Mark, other: Mark) -> None:
+    into.name = into.name or other.name
+    into.open_m = into.open_m or other.open_m
+    into.clear_m = into.clear_m or other.clear_m
 
 
 def _speed(text: str | None, what: str, line: int, statute: bool, problems: Problems) -> int | None:

@@ -13,13 +13,18 @@ Segments. A stage is cut into segments by the points that open or close one, in 
     (after ASS). Parc-fermé segments have no OpenRally element: they are made in the admin UI.
 Inside one point, waypoints are ordered FZ, other waypoints, closing marker | opening marker, DZ
 (the other waypoints follow the opening marker when there is one), so a zone ending at a point that
-starts the next one, or a neutralization with a speed limit, fall in the right segment.
+starts the next one, or a neutralization with a speed limit, fall in the right segment. A point that
+opens and closes the same kind of segment (dss + ass) ends the one in progress and starts the next;
+when none of that kind is in progress, it is a segment of its own at that point (FZ, opening
+marker, DZ, other waypoints, closing marker).
 
-Codes: the marker's `name` (the WP number), else the type and its ordinal in the stage (DZ1, FZ1,
-TC2 …), which stays stable when other types are edited. Speed zones: each DZ with the next FZ of
-the same segment; limit from the DZ; geometry a LineString from the DZ along the route (the route
-points between those nearest to the DZ and the FZ) to the FZ — straight DZ → FZ without a route;
-named "DZ1 → FZ1".
+Codes: the marker's `name` (the WP number); for an SN or TC (whose elements cannot carry a name)
+the <wpt>'s <name> unless it is longer than a code or already used; else the type and its ordinal
+in the stage (DZ1, FZ1 …), which stays stable when other types are edited. Every time control (DT,
+FT, SN, FN, TC) counts as TC: TC1, TC2 … in course order, the codes earlier imports gave them.
+Speed zones: each DZ with the next FZ of the same segment; limit from the DZ; geometry a LineString
+from the DZ along the route (the route points between those nearest to the DZ and the FZ) to the
+FZ — straight DZ → FZ without a route; named "DZ1 → FZ1".
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from pathlib import Path
 
 from . import geo
 from . import gpx as gpx_mod
-from .document import SPEED_RANGE, Segment, SpeedZone, Stage, Waypoint
+from .document import CODE_MAX, SPEED_RANGE, TIME_CONTROLS, Segment, SpeedZone, Stage, Waypoint
 from .gpx import CONTINUE, Gpx, Mark, Point
 
 
@@ -65,6 +70,7 @@ class _Builder:
         self.resume: list[str] = []
         self.counters: Counter[str] = Counter()
         self.speeds: dict[str, int | None] = {}
+        self.codes: set[str] = set()
 
     def problem(self, line: int, message: str) -> None:
         self.gpx.problems.add(line, message)
@@ -77,21 +83,30 @@ class _Builder:
         return self.current
 
     def waypoint(self, p: Point, m: Mark) -> Waypoint:
-        self.counters[m.type] += 1
-        code = m.name or f"{m.type}{self.counters[m.type]}"
+        family = "TC" if m.type in TIME_CONTROLS else m.type
+        self.counters[family] += 1
+        label = m.label if m.label and len(m.label) <= CODE_MAX and m.label not in self.codes else None
+        code = m.name or label or f"{family}{self.counters[family]}"
+        self.codes.add(code)
         if m.type == "DZ":
             self.speeds[code] = p.speed_kmh
         return Waypoint(code, m.type, p.lon, p.lat, m.open_m, m.clear_m, p.distance_km, p.cap, p.danger, m.line, p.index)
 
     def point(self, p: Point) -> None:
-        by = {t: [m for m in p.marks if m.type == t] for t in ("DSS", "ASS", "DZ", "FZ", "TC")}
-        tc_start = by["TC"] if p.opens and p.opens != "special-stage" else []
-        tc_end = by["TC"] if by["TC"] and not tc_start and p.closes in ("liaison", "neutralization") else []
-        start = by["DSS"] + tc_start
-        end = tc_end + by["ASS"]
-        others = [m for m in p.marks if m.type not in ("DSS", "ASS", "DZ", "FZ") and m not in tc_start + tc_end]
+        by = {t: [m for m in p.marks if m.type == t] for t in ("DSS", "ASS", "DZ", "FZ", "DT", "FT", "SN", "FN", "TC")}
+        start = by["DSS"] + by["DT"] + by["SN"] + (by["TC"] if p.opens == CONTINUE else [])
+        end = by["FT"] + by["FN"] + by["ASS"]
+        others = [m for m in p.marks if m.type not in ("DZ", "FZ") and m not in start + end]
         before = by["FZ"] + ([] if p.opens else others) + end
         after = start + by["DZ"] + (others if p.opens else [])
+        if p.opens and p.opens == p.closes and (self.current is None or self.current.type != p.closes):
+            # it opens and closes a segment that is not in progress (dss + ass, as the standard's
+            # example does): a segment at this one point, not the end of one and the start of the next
+            self.ensure().waypoints.extend(self.waypoint(p, m) for m in by["FZ"])
+            self.open(p)
+            self.current.waypoints.extend(self.waypoint(p, m) for m in start + by["DZ"] + others + end)
+            self.close(p)
+            return
         if before:
             self.ensure().waypoints.extend(self.waypoint(p, m) for m in before)
         if p.closes:

@@ -2,8 +2,8 @@
 
 Deterministic for a seed. Each stage is a route (a random walk over Albania, a point every 100 m)
 cut into liaison (TC with a target time, a village speed zone, a WPV) → special stage (DSS, WPs
-of every type, CPs, village speed zones, a 30-minute neutralization half-way) → liaison (a speed
-zone, TC) — about 57 waypoints per stage, so the default 7 stages make ~400 waypoints over
+of every type, CPs, village speed zones, a 30-minute neutralization SN → FN half-way) → liaison (DT
+200 m after the ASS, a speed zone, FT) — about 57 waypoints per stage, so the default 7 stages make ~400 waypoints over
 ~2,000 km. WPM and WPV carry no radii: they come from the event's defaults (`DEFAULTS`).
 """
 
@@ -14,13 +14,14 @@ import random
 from pathlib import Path
 
 from . import segments, writer
-from .document import Coord, Segment, Stage, Waypoint, coord
+from .document import TIME_CONTROLS, Coord, Segment, Stage, Waypoint, coord
 
 # Per-type (open_radius_m, validation_radius_m), domain.md values; what tests and benchmarks seed.
 DEFAULTS = {
     "DSS": (1000, 200), "ASS": (1000, 200), "WPV": (1000, 200), "WPM": (800, 90), "WPE": (1000, 90),
     "WPS": (1000, 90), "WPC": (1000, 300), "WPN": (800, 200), "WPP": (1000, 200), "DZ": (1000, 90),
-    "FZ": (1000, 90), "CP": (1000, 200), "TC": (1000, 200),
+    "FZ": (1000, 90), "CP": (1000, 200), "TC": (200, 50), "DT": (200, 50), "FT": (200, 50), "SN": (200, 50),
+    "FN": (200, 50),
 }  # fmt: skip
 WP_CYCLE = ("WPM", "WPV", "WPE", "WPS", "WPC", "WPN", "WPP", "CP")
 BOX = (19.4, 39.8, 20.9, 42.5)  # lon/lat box inside Albania
@@ -53,8 +54,9 @@ def stage(n: int, km: float, waypoints: int, rng: random.Random, start: Coord) -
     wp_number = [0]
 
     def wp(kind: str, k: float, *, named: bool = False, radii: bool = True) -> Waypoint:
-        counters[kind] = counters.get(kind, 0) + 1
-        code = f"{kind}{counters[kind]}"
+        family = "TC" if kind in TIME_CONTROLS else kind  # the codes the importer generates
+        counters[family] = counters.get(family, 0) + 1
+        code = f"{family}{counters[family]}"
         if named:
             wp_number[0] += 1
             code = str(wp_number[0])
@@ -70,13 +72,13 @@ def stage(n: int, km: float, waypoints: int, rng: random.Random, start: Coord) -
 
     ss_start, ss_end = 35.0, km - 35
     middle = (ss_start + ss_end) / 2
-    free = max(4, waypoints - 11)  # 11 fixed: TC, DZ, FZ, WPV | DSS | 2 TCs (neutralization) | ASS | DZ, FZ, TC
+    free = max(4, waypoints - 12)  # 12 fixed: TC, DZ, FZ, WPV | DSS | SN, FN | ASS | DT, DZ, FZ, FT
     # evenly spread over the special stage, leaving room for the neutralization (middle → middle + 3 km)
     spots = [ss_start + (ss_end - ss_start - 10) * (i + 1) / (free + 1) for i in range(free)]
     spots = [k if k < middle - 2 else k + 10 for k in spots]
     first = [Segment("liaison", [wp("TC", 0), *zone(10, 50), wp("WPV", 25, named=True)], target_duration_seconds=3600)]
     special: list[Waypoint] = [wp("DSS", ss_start)]
-    neutral = [wp("TC", middle), wp("TC", middle + 3)]
+    neutral = [wp("SN", middle), wp("FN", middle + 3)]
     after: list[Waypoint] = []
     i = 0
     while i < len(spots):
@@ -88,7 +90,7 @@ def stage(n: int, km: float, waypoints: int, rng: random.Random, start: Coord) -
             target.append(wp(WP_CYCLE[i % len(WP_CYCLE)], spots[i], named=True))
             i += 1
     after.append(wp("ASS", ss_end))
-    last_liaison = [*zone(km - 20, 50), wp("TC", km)]
+    last_liaison = [wp("DT", ss_end + 0.2), *zone(km - 20, 50), wp("FT", km)]
     segs = [*first, Segment("special-stage", special), Segment("neutralization", neutral, target_duration_seconds=1800),
             Segment("special-stage", after), Segment("liaison", last_liaison)]  # fmt: skip
     result = Stage(f"Stage {n}", [s for s in segs if s.waypoints], tuple(route))

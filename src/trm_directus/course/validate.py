@@ -2,9 +2,11 @@
 
 Every problem is collected with its source line (see problems.py): radii missing where the event
 has no default for the type, validation radius above the opening radius, overlapping validation
-radii of consecutive waypoints (haversine distance < the sum of the two validation radii; the
-waypoints of one <wpt> share a point and are not compared), duplicate or over-long codes, a stage
-without waypoints, a route of a single point, an over-long stage name. The file-level problems
+radii of consecutive waypoints validated in sequence (DSS, ASS, WPx, CP: haversine distance < the
+sum of the two validation radii; markers that only delimit a zone or a control — DZ/FZ, DT/FT,
+SN/FN, TC — are skipped, and the waypoints of one <wpt> share a point and are not compared),
+duplicate or over-long codes, a stage without waypoints, a route of a single point, an over-long
+stage name. The file-level problems
 (not GPX, namespaces, coordinates, DZ/FZ pairing) were found while reading and building.
 """
 
@@ -14,7 +16,7 @@ import dataclasses
 import itertools
 
 from . import geo
-from .document import CODE_MAX, STAGE_NAME_MAX, Stage, Waypoint
+from .document import CODE_MAX, STAGE_NAME_MAX, VALIDATED_IN_SEQUENCE, Stage, Waypoint
 from .problems import Problems
 
 # waypoint type -> (open_radius_m, validation_radius_m), from waypoint_radius_defaults of the event
@@ -69,7 +71,7 @@ def check(stage: Stage, problems: Problems) -> None:
                 f"waypoint name {wp.code!r} is used twice in the stage ({first.type} at line {first.line}, {wp.type} here)",
             )
         seen.setdefault(wp.code, wp)
-    for a, b in itertools.pairwise(waypoints):
+    for a, b in itertools.pairwise(wp for wp in waypoints if wp.type in VALIDATED_IN_SEQUENCE):
         if a.group == b.group and a.group >= 0:
             continue
         if a.validation_radius_m is None or b.validation_radius_m is None:

@@ -35,7 +35,7 @@ STAGE_STATUSES = ["draft", "open", "closed", "official"]
 START_ORDER_STRATEGIES = ["manual", "previous_stage_clean_result", "inverse_top_n_then_natural", "inverse_of_overall"]
 SEGMENT_TYPES = ["liaison", "special-stage", "parc-ferme", "neutralization"]
 GEOFENCE_KINDS = ["start", "finish", "control", "parc-ferme", "neutralization", "zone"]
-WAYPOINT_TYPES = ["DSS", "ASS", "WPV", "WPM", "WPE", "WPS", "WPC", "WPN", "WPP", "DZ", "FZ", "CP", "TC"]
+WAYPOINT_TYPES = ["DSS", "ASS", "WPV", "WPM", "WPE", "WPS", "WPC", "WPN", "WPP", "DZ", "FZ", "CP", "TC", "DT", "FT", "SN", "FN"]
 WAYPOINT_TYPE_LABELS = {
     "DSS": "DSS · start of special",
     "ASS": "ASS · arrival of special",
@@ -50,6 +50,10 @@ WAYPOINT_TYPE_LABELS = {
     "FZ": "FZ · speed zone end",
     "CP": "CP · checkpoint",
     "TC": "TC · time control",
+    "DT": "DT · start of liaison (time control)",
+    "FT": "FT · end of liaison (time control)",
+    "SN": "SN · start of neutralization (time control)",
+    "FN": "FN · end of neutralization (time control)",
 }
 SPEED_LIMIT_RANGE = (5, 250)
 
