@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import DB_INIT, execute, next_db_init_file, query
+from tests.conftest import DB_INIT, execute, next_db_init_file, query, timescaledb_installed
 from trm_directus.errors import StackError
 from trm_directus.secretfile import write_private
 from trm_directus.stacks import proc, template, template_key
@@ -39,6 +39,9 @@ def test_a_changed_input_gets_a_new_template_and_the_old_one_is_never_used(tmp_p
             [p.name for p in db_init.glob("*.sql")] + [p.name for p in (db_init / "post").glob("*.sql")]
         )
         assert "011_template_marker.sql" not in [r[0] for r in query(committed.info.dsn, ledger)]
+        if timescaledb_installed():  # a copy of a stopped cluster: its hypertable, and a scheduler of its own
+            hypertables = "SELECT hypertable_name FROM timescaledb_information.hypertables"
+            assert query(committed.info.dsn, hypertables) == [("positions",)]
     finally:
         committed.stop(purge=True)
         changed.stop(purge=True)
