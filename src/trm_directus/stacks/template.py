@@ -107,6 +107,7 @@ def _build(base: Path, name: str, inputs: Inputs, build: Callable[[Path], dict])
             **credentials,
         }
         write_private(staging / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+        shutil.rmtree(base / name, ignore_errors=True)  # what an interrupted deletion left (we hold the lock)
         staging.rename(base / name)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
