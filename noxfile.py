@@ -31,6 +31,10 @@ def prepare_native(session: nox.Session) -> None:
     session.run("python", "-m", "trm_directus", "extensions", "build")
 
 
+# Unit tests first: a logic error is reported before any Directus boots. The 20 slowest are listed.
+SERVICE_TESTS = ["tests/integration", "tests/reliability", "-m", "not slow", "--durations=20"]
+
+
 def tests_impl(session: nox.Session, *defaults: str, directus: bool = False) -> None:
     install(session)
     if directus:
@@ -40,10 +44,16 @@ def tests_impl(session: nox.Session, *defaults: str, directus: bool = False) -> 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Unit and integration tests (real PostgreSQL, Redis and Directus started by the fixtures)."""
+    """Unit tests, then integration and fault tests (real PostgreSQL, Redis and Directus started by the fixtures)."""
     if not session.posargs:
         session.log("deselecting tests marked slow (four concurrent Directus boots, minutes): `nox -s reliability` runs them")
-    tests_impl(session, "tests", "-m", "not slow", directus=True)
+    tests_impl(session, "tests/unit", *SERVICE_TESTS, directus=True)
+
+
+@nox.session(default=False)
+def integration(session: nox.Session) -> None:
+    """`nox -s tests` without the unit tests (CI runs `nox -s unit` before it, as its own step)."""
+    tests_impl(session, *SERVICE_TESTS, directus=True)
 
 
 @nox.session(default=False)
@@ -54,8 +64,8 @@ def reliability(session: nox.Session) -> None:
 
 @nox.session
 def unit(session: nox.Session) -> None:
-    """Unit tests only: no services needed."""
-    tests_impl(session, "tests/unit")
+    """Unit tests only: no services needed (seconds; CI's first test step)."""
+    tests_impl(session, "tests/unit", "--durations=5")
 
 
 @nox.session

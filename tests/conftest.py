@@ -1,7 +1,16 @@
-"""Shared fixtures: a real PostgreSQL cluster for the session, a fresh database per test.
+"""Shared fixtures: a real PostgreSQL cluster for the session, a fresh database per test, Directus stacks.
+
+Stacks (README "Stacks in the tests"): a module's `stack` is its own, copied from the template
+database, unless the module says otherwise with `pytestmark = pytest.mark.stack(KIND)`:
+- "shared": one stack for the session, for modules that only add rows under fresh natural keys
+  and never change what others read (settings, access rules, schema, services);
+- "seeded": one stack for the session with Rally Albania and the Adriatic Trail Club seeded;
+- "empty": the module's own stack booted from an empty database (the full pipeline).
+A test that changes shared state puts it back; otherwise its module takes its own stack.
 
 SIGTERM (a cancelled CI job) is turned into an interrupt, so pytest tears the fixtures down and
-no PostgreSQL, Redis or Directus outlives the run (trm_directus.signals).
+no PostgreSQL, Redis or Directus outlives the run (trm_directus.signals). The summary ends with
+how many Directus boots the run made from an empty database, from a template and restarts.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,8 +33,63 @@ DB_INIT = REPO / "db-init"
 
 def pytest_configure(config: pytest.Config) -> None:
     from trm_directus import signals
+    from trm_directus.stacks import tally
 
     signals.install()
+    tally.start()  # this process and the commands it runs count their Directus boots into one file
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    from trm_directus.stacks import tally
+
+    terminalreporter.write_line(tally.summary())
+
+
+STACK_KINDS = ("own", "shared", "seeded", "empty")
+SEEDS = ("rally-albania-2026.yaml", "adriatic-trail-club.yaml")
+
+
+@pytest.fixture(scope="session")
+def shared_stack():
+    """One stack from the template for the modules marked stack("shared") (rows under fresh natural keys only)."""
+    from trm_directus.stacks.native import NativeStack
+
+    with NativeStack(from_template=True) as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def seeded_stack():
+    """One stack from the template with both seed files loaded, for the modules marked stack("seeded")
+    (the access matrix, the admin UI walkthrough); `seeded_in` is how long the seeds took."""
+    from trm_directus.directus_api import Directus
+    from trm_directus.seed import document, loader
+    from trm_directus.stacks.native import NativeStack
+
+    with NativeStack(from_template=True) as s:
+        api = Directus(s.url, s.info.admin_token)
+        t0 = time.monotonic()
+        for name in SEEDS:
+            loader.load(api, document.load(REPO / "seeds" / name))
+        s.seeded_in = time.monotonic() - t0
+        yield s
+
+
+@pytest.fixture(scope="module")
+def stack(request: pytest.FixtureRequest):
+    """The module's Directus stack: its own copy of the template database, or the kind its
+    `pytest.mark.stack(KIND)` names (the module docstring above)."""
+    from trm_directus.stacks.native import NativeStack
+
+    marker = request.node.get_closest_marker("stack")
+    kind = marker.args[0] if marker else "own"
+    if kind not in STACK_KINDS:
+        raise pytest.UsageError(f"{request.node.nodeid}: pytest.mark.stack({kind!r}): the kinds are {', '.join(STACK_KINDS)}")
+    if kind in ("shared", "seeded"):
+        yield request.getfixturevalue(f"{kind}_stack")
+        return
+    with NativeStack(from_template=kind == "own") as s:
+        yield s
 
 
 @pytest.fixture(scope="session")

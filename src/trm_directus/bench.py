@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import console, pins
+from . import bench_drift_floor, console, pins
 from .stacks.native import NativeStack, health
 from .stacks.node import ensure_directus
 
@@ -26,6 +26,7 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "boot_warm_s": (20.0, "restart on an existing database to healthy (warm boot)"),
     "drift_gate_s": (60.0, "drift gate end to end (cached install and extensions)"),
     "drift_growth_ratio": (1.25, "drift gate now / drift gate on the baseline revision's artifacts, same run"),
+    **bench_drift_floor.TARGETS,  # issue #23: Directus's own CLI doing the gate's work, same run
     "seed_cold_s": (10.0, "Rally Albania 2026 seed into a fresh stack"),
     "seed_noop_s": (3.0, "Rally Albania 2026 seed again (no changes)"),
     "seed_200_entries_s": (30.0, "synthetic event with 200 entries, same loader"),
@@ -335,6 +336,7 @@ BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "boot": bench_boot,
     "drift": bench_drift,
     "drift-growth": bench_drift_growth,
+    "drift-floor": bench_drift_floor.bench,
     "seed": bench_seed,
     "course-import": bench_course_import,
     "timescale": bench_timescale,

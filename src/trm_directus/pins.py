@@ -75,13 +75,21 @@ def check(root: Path | None = None, snapshot_path: Path | None = None) -> list[s
         problems.append(f"{dockerfile(root)}: no `FROM directus/directus:...` line")
     elif m.group("tag") not in (pin, "${DIRECTUS_VERSION}"):
         problems.append(f"{dockerfile(root)}: FROM tag {m.group('tag')} differs from DIRECTUS_VERSION={pin}")
+    return problems + native_package_problems(root)
+
+
+def native_package_problems(root: Path | None = None) -> list[str]:
+    """Where the native package (image/native) disagrees with the pin: what a native stack checks at every
+    start (check() also parses the snapshots, a second or more per call)."""
+    root = root or repo_root()
+    pin = directus_version(root)
     pkg_dir = native_package_dir(root)
     try:
         pkg = json.loads((pkg_dir / "package.json").read_text())
         lock = json.loads((pkg_dir / "package-lock.json").read_text())
     except FileNotFoundError as exc:
-        problems.append(f"native package file missing: {exc.filename}")
-        return problems
+        return [f"native package file missing: {exc.filename}"]
+    problems = []
     wanted = pkg.get("dependencies", {}).get("directus")
     if wanted != pin:
         problems.append(f"{pkg_dir / 'package.json'}: directus {wanted!r} differs from the pin {pin}")

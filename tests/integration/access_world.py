@@ -8,13 +8,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.conftest import REPO
+from tests.conftest import REPO, SEEDS
 from tests.integration.graph import imei, point, square
 from trm_directus.directus_api import Directus
 from trm_directus.seed import document, loader
 
 PASSWORD = "matrix-Pa55word!"
-SEEDS = ("rally-albania-2026.yaml", "adriatic-trail-club.yaml")
 # Org A (Rally Albania's club): one user per org role; the participant is crew of entry 301.
 A_USERS = {
     "org-admin": "ada.admin@example.com",

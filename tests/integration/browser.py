@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -10,7 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CHROMIUM = Path("/usr/bin/chromium")  # apt package `chromium` (.ci/prereqs); never downloaded at run time
+# apt package `chromium` (.ci/prereqs); never downloaded at run time. TRM_CHROMIUM: another binary.
+CHROMIUM = Path(os.environ.get("TRM_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "reports" / "ui"
 
 # Console errors Directus's own admin app produces on every visit: not failures.
@@ -111,11 +113,25 @@ def column_label(api, collection: str, path: str) -> str:
 CLASS_CODE = re.compile(r"\b([A-Z]{1,3}-[0-9A-Z]{1,3}) · ")
 
 
+def wait_for_text(page, read: Callable[[], list[str]], timeout_ms: int = 30_000) -> list[str]:
+    """What `read` finds once it finds something (a list that loads its rows after the page shows)."""
+    for _ in range(timeout_ms // 200):
+        found = read()
+        if found:
+            return found
+        page.wait_for_timeout(200)
+    raise AssertionError(f"nothing appeared within {timeout_ms / 1000:g}s")
+
+
 def pick_related(page, label: str, row_text: str) -> None:
-    """Choose an item in a many-to-one field: open its drawer, click the row, confirm."""
+    """Choose an item in a many-to-one field: open its drawer, search for the row (it may be past the
+    drawer's first page on a stack other tests add rows to), click it, confirm."""
     field_box = page.locator(".field", has=page.get_by_text(label, exact=True)).first
     field_box.get_by_text("Select an item...").click()
     drawer = page.locator(".v-drawer")
+    search = drawer.locator(".search-input").first
+    search.click()
+    search.locator("input").fill(row_text)
     drawer.locator("tbody tr", has_text=row_text).first.click()
     if drawer.is_visible():
         drawer.locator("header button").filter(has=page.locator("[data-icon=check]")).first.click()

@@ -1,18 +1,10 @@
-"""Fixtures for integration tests that need a running Directus."""
+"""Fixtures for integration tests that need a running Directus (`stack` itself: tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from trm_directus.directus_api import Directus
-from trm_directus.stacks.native import NativeStack
-
-
-@pytest.fixture(scope="module")
-def stack():
-    """A native stack booted from the committed artifacts, private to the test module."""
-    with NativeStack() as s:
-        yield s
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from tests.integration.access_world import A_USERS, NO_ORG, PASSWORD, World
 from trm_directus.directus_api import Directus
 from trm_directus.errors import DirectusError
 
-pytestmark = [pytest.mark.integration, pytest.mark.directus]
+pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("seeded")]
 
 COURSE = ("stages", "segments", "geofences", "waypoints", "speed_limit_zones", "waypoint_radius_defaults")
 PARTS = ("entry_crew", "entry_devices", "entry_penalties", "entry_segment_starts", "entry_crossings", "stage_results")

@@ -13,7 +13,7 @@ from tests.conftest import query
 from tests.integration.graph import CourseGraph, TimingGraph, count, line, point, refused, square
 from trm_directus.model import course
 
-pytestmark = [pytest.mark.integration, pytest.mark.directus]
+pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("shared")]
 
 GEOMETRY_COLUMNS = {
     ("stages", "route"): ("geometry.LineString", "LineString"),

@@ -15,7 +15,7 @@ from trm_directus.course import exchange, remote, segments, synthetic, validate
 from trm_directus.course.document import linestring
 from trm_directus.errors import CourseError
 
-pytestmark = [pytest.mark.integration, pytest.mark.directus]
+pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("shared")]
 
 DATA = REPO / "tests" / "data" / "course"
 VALID = DATA / "valid-v1.0.3.gpx"

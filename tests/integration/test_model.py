@@ -10,7 +10,7 @@ from tests.integration.graph import count, refused, uniq
 from trm_directus import migrations
 from trm_directus.model import catalogue, registration
 
-pytestmark = [pytest.mark.integration, pytest.mark.directus]
+pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("shared")]
 
 COLLECTIONS = [c.name for d in (catalogue, registration) for c in d.COLLECTIONS]
 # --- the collections ---------------------------------------------------------------------------

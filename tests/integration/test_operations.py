@@ -1,14 +1,14 @@
 """Phase 5 operations (extensions/trm-operations) on a native stack with real PostgreSQL and Redis.
 
 The faulty flag: rows flagged and the request recorded in one transaction, one message on the
-stream `recompute:requests`; with Redis stopped the request stays pending and is delivered by the
-next call or by the schedule. The discipline rules: 400 with the rule, on create, update and batch.
-Copy crew: all or nothing.
+stream `recompute:requests` (with Redis stopped: test_operations_redis.py, on its own stack). The
+discipline rules: 400 with the rule, on create, update and batch. Copy crew: all or nothing.
+On the session's shared stack: every test works on its own organisation, devices and users.
 """
 
 from __future__ import annotations
 
-import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +18,7 @@ from tests.integration.graph import refused
 from trm_directus.errors import DirectusError
 from trm_directus.recompute import insert_positions, read_stream
 
-pytestmark = [pytest.mark.integration, pytest.mark.directus]
+pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("shared")]
 
 T0 = datetime(2026, 6, 8, 7, 0, tzinfo=UTC)
 
@@ -101,9 +101,9 @@ def test_only_administrators_and_staff_of_an_event_using_the_device_may_flag_wit
     with pytest.raises(DirectusError) as anonymous:
         type(api)(api.url, "not-a-token").post("/trm/positions/faulty", {"imei": imei})
     assert anonymous.value.status in (401, 403)
-    person = g.user()
-    api.patch(f"/users/{person['id']}", {"token": "flag-person-token-0123456789abcdef"})
-    as_person = type(api)(api.url, "flag-person-token-0123456789abcdef")
+    person, token = g.user(), f"flag-person-{uuid.uuid4().hex}"  # tokens are unique: a fresh one on a shared stack
+    api.patch(f"/users/{person['id']}", {"token": token})
+    as_person = type(api)(api.url, token)
     owner, other = g.org(), g.org()
     api.post("/items/organization_devices", {"organization_id": owner["id"], "device_id": device["id"]})
     rally = g.event(owner)  # 2026-06-06 06:00 - 2026-06-13 18:00 UTC; T0 is 2026-06-08 07:00
@@ -141,49 +141,6 @@ def test_only_administrators_and_staff_of_an_event_using_the_device_may_flag_wit
         query(stack.info.dsn, "SELECT requested_by::text FROM recompute_requests WHERE id = %s", (done["request_id"],))[0][0]
         == person["id"]
     )
-
-
-def test_request_made_while_redis_is_down_is_kept_pending_and_resent(stack, api, g):
-    imei = g.device()["imei"]
-    insert_positions(stack.info.dsn, imei, T0, 120)
-    stack.redis.stop()
-    try:
-        down = flag(api, imei, T0, T0 + timedelta(minutes=1))
-        assert down["status"] == "pending" and down["stream_id"] is None and down["rows_changed"] == 60
-        assert faulty_count(stack, imei) == 60  # the flag itself does not wait for Redis
-        pending = query(
-            stack.info.dsn,
-            "SELECT send_attempts, last_error IS NOT NULL FROM recompute_requests WHERE id = %s",
-            (down["request_id"],),
-        )
-        assert pending == [(1, True)]
-    finally:
-        stack.redis.start()  # same port, empty (no persistence): the processor would see only new entries
-    # The next call delivers the pending request first, then its own: in request order.
-    up = flag(api, imei, T0 + timedelta(minutes=1), T0 + timedelta(minutes=2))
-    assert up["status"] == "sent" and up["pending_requests"] == 0
-    ids = [m["request_id"] for _, m in read_stream(stack.redis.url)]
-    assert ids[-2:] == [down["request_id"], up["request_id"]]
-
-
-def test_the_schedule_resends_pending_requests_without_another_call(stack, api, g):
-    imei = g.device()["imei"]
-    insert_positions(stack.info.dsn, imei, T0, 30)
-    stack.redis.stop()
-    try:
-        down = flag(api, imei, T0, T0 + timedelta(seconds=30))
-        assert down["status"] == "pending"
-    finally:
-        stack.redis.start()
-    deadline = time.monotonic() + 60  # the schedule runs every 15 s
-    while time.monotonic() < deadline:
-        if any(m["request_id"] == down["request_id"] for _, m in read_stream(stack.redis.url)):
-            break
-        time.sleep(1)
-    else:
-        pytest.fail("the pending request did not reach the stream within 60 s of Redis coming back")
-    sent = query(stack.info.dsn, "SELECT sent_at IS NOT NULL FROM recompute_requests WHERE id = %s", (down["request_id"],))
-    assert sent == [(True,)]
 
 
 # --- discipline rules ----------------------------------------------------------------------------
@@ -296,9 +253,9 @@ def test_copy_crew_is_for_org_admins_and_race_directors_of_the_entrys_organisati
     api.post("/items/entry_crew", {"entry_id": old["id"], "user_id": pilot, "role": "pilot"})
     new = g.entry(this_year, vehicle_id=g.vehicle()["id"])
     [member_role] = api.get("/roles", filter={"name": {"_eq": "Member"}}, fields="id")
-    clerk = g.user()
-    api.patch(f"/users/{clerk['id']}", {"role": member_role["id"], "token": "copy-clerk-token-0123456789abcdef"})
-    as_clerk = type(api)(api.url, "copy-clerk-token-0123456789abcdef")
+    clerk, token = g.user(), f"copy-clerk-{uuid.uuid4().hex}"
+    api.patch(f"/users/{clerk['id']}", {"role": member_role["id"], "token": token})
+    as_clerk = type(api)(api.url, token)
     membership = api.post("/items/organization_users", {"organization_id": org["id"], "user_id": clerk["id"], "role": "marshal"})
     with pytest.raises(DirectusError) as forbidden:
         as_clerk.post(f"/trm/entries/{new['id']}/copy-crew", {"from_entry_id": old["id"], "person_id": pilot})

@@ -20,12 +20,11 @@ import psycopg
 import pytest
 
 from tests.conftest import REPO, query
-from tests.integration.graph import TimingGraph, refused, square
+from tests.integration.graph import TimingGraph, imei, refused, square
 from trm_directus.timing import rules, rules_load
 
-pytestmark = [pytest.mark.integration, pytest.mark.directus]
+pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("shared")]
 
-DEVICE_A, DEVICE_B = "356307042441013", "356307042441021"
 T0 = "2026-06-07T08:00:00+00:00"
 
 POSITION = """
@@ -64,14 +63,15 @@ WINNING = (
 
 def processor_writes(conn, course: dict, entries: dict) -> None:
     """One run of the processor over the stage: positions, crossings, penalties, elapsed times."""
-    for imei, lon0 in ((DEVICE_A, 19.80), (DEVICE_B, 19.81)):
+    device_a, device_b = course["imeis"]
+    for device, lon0 in ((device_a, 19.80), (device_b, 19.81)):
         for i in range(10):
-            conn.execute(POSITION, (imei, T0, i * 10, 41.30, lon0 + i * 0.001, 60 + i * 3))
+            conn.execute(POSITION, (device, T0, i * 10, 41.30, lon0 + i * 0.001, 60 + i * 3))
     a, b = entries["301"], entries["1"]
-    for entry, imei, start, finish in ((a, DEVICE_A, 0, 3600), (b, DEVICE_B, 60, 3720)):
-        conn.execute(GEOFENCE_CROSSING, (entry["id"], course["start"]["id"], T0, start, imei))
-        conn.execute(GEOFENCE_CROSSING, (entry["id"], course["finish"]["id"], T0, finish, imei))
-    conn.execute(WAYPOINT_CROSSING, (a["id"], course["wpn"]["id"], T0, 1800, DEVICE_A))  # entry 1 misses the WPN
+    for entry, device, start, finish in ((a, device_a, 0, 3600), (b, device_b, 60, 3720)):
+        conn.execute(GEOFENCE_CROSSING, (entry["id"], course["start"]["id"], T0, start, device))
+        conn.execute(GEOFENCE_CROSSING, (entry["id"], course["finish"]["id"], T0, finish, device))
+    conn.execute(WAYPOINT_CROSSING, (a["id"], course["wpn"]["id"], T0, 1800, device_a))  # entry 1 misses the WPN
     # The winning formulas, as the processor reads them: one flat row; brackets in order.
     missed = conn.execute(WINNING, ("missed_waypoint", "waypoint", course["wpn"]["id"])).fetchall()
     speeding = conn.execute(WINNING, ("speeding", "speed_limit_zone", course["zone"]["id"])).fetchall()
@@ -104,8 +104,9 @@ def rally(api, tmp_path):
     event = tg.event()
     moto, car = tg.klass(event, code="M-1"), tg.klass(event, code="C-2")
     entries = {"301": tg.entry(event, car, race_number=301), "1": tg.entry(event, moto, race_number=1)}
-    for entry, imei in ((entries["301"], DEVICE_A), (entries["1"], DEVICE_B)):
-        device = api.post("/items/devices", {"imei": imei, "model": "Teltonika FMB920"})
+    imeis = (imei(), imei())  # fresh: the stack is shared with other modules (IMEIs are unique)
+    for entry, device_imei in ((entries["301"], imeis[0]), (entries["1"], imeis[1])):
+        device = api.post("/items/devices", {"imei": device_imei, "model": "Teltonika FMB920"})
         api.post("/items/entry_devices", {"entry_id": entry["id"], "device_id": device["id"], "purpose": "chassis"})
     stage = tg.stage(event, name="Stage 1", status="open")
     start = tg.geofence(event, name="SS1 start", geometry=square(19.80, 41.30))
@@ -116,7 +117,7 @@ def rally(api, tmp_path):
     text = (REPO / "seeds" / "rally-albania-2026-rules.yaml").read_text().replace("event: rally-albania-2026\n", "")
     (tmp_path / "rules.yaml").write_text(text)
     rules_load.import_rules(api, rules.load(tmp_path / "rules.yaml"), event["slug"])
-    course = {"stage": stage, "start": start, "finish": finish, "wpn": wpn, "zone": zone}
+    course = {"stage": stage, "start": start, "finish": finish, "wpn": wpn, "zone": zone, "imeis": imeis}
     return tg, course, entries, {"moto": moto, "car": car}
 
 
@@ -133,7 +134,7 @@ def test_the_processor_writes_and_the_race_director_publishes(stack, api, rally)
         (entries["301"]["id"], entries["1"]["id"]),
     )
     assert crossings == [(5,)]
-    assert query(stack.info.dsn, "SELECT count(*) FROM positions WHERE device_id IN (%s, %s)", (DEVICE_A, DEVICE_B)) == [(20,)]
+    assert query(stack.info.dsn, "SELECT count(*) FROM positions WHERE device_id IN (%s, %s)", course["imeis"]) == [(20,)]
 
     # The race director's review queue, through REST.
     proposed = api.get(

@@ -13,7 +13,7 @@ from trm_directus.directus_api import Directus
 from trm_directus.errors import DirectusError, RulesError
 from trm_directus.timing import rules, rules_load
 
-pytestmark = [pytest.mark.integration, pytest.mark.directus]
+pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("shared")]
 
 RALLY_RULES = REPO / "seeds" / "rally-albania-2026-rules.yaml"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -116,10 +117,15 @@ def test_placeholder_secret_is_refused_before_any_step():
 
 
 def test_two_stacks_run_side_by_side_on_separate_ports_and_databases():
-    with NativeStack() as a, NativeStack() as b:
+    # Copies of one template database: separate clusters all the same, and each its own token.
+    with NativeStack(from_template=True) as a, NativeStack(from_template=True) as b:
+        assert a.info.admin_token != b.info.admin_token
         assert set(a.info.ports.values()).isdisjoint(b.info.ports.values())
         assert a.state_dir != b.state_dir
         assert health(a.url) == {"status": "ok"} and health(b.url) == {"status": "ok"}
         execute(a.info.dsn, "CREATE TABLE only_in_a (x int)")
         assert query(b.info.dsn, "SELECT to_regclass('only_in_a')")[0][0] is None
         assert api(b.url, "/users/me", token=b.info.admin_token)["data"]["email"] == b.info.admin_email
+        with pytest.raises(urllib.error.HTTPError) as other:  # a's token is a's only
+            api(b.url, "/users/me", token=a.info.admin_token)
+        assert other.value.code == 401

@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import query
 from tests.integration.graph import TimingGraph, refused
 
-pytestmark = [pytest.mark.integration, pytest.mark.directus]
+pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("shared")]
 
 T0 = datetime(2026, 6, 9, 7, 0, tzinfo=UTC)
 

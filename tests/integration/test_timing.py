@@ -14,7 +14,7 @@ from tests.conftest import execute, query
 from tests.integration.graph import TimingGraph, count, refused, sql_refused, square
 from trm_directus.model import timing
 
-pytestmark = [pytest.mark.integration, pytest.mark.directus]
+pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("shared")]
 
 SPEEDING = [(0, 20, 60), (20, 40, 120), (40, None, 180)]
 

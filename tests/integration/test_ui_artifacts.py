@@ -1,4 +1,5 @@
-"""List layouts and dashboards as code on a stack booted from the committed artifacts."""
+"""List layouts and dashboards as code on a stack booted from the committed artifacts (its own: a copy of the
+template database; the tests change presets and dashboards and restart Directus)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def artifact_rows(dsn: str) -> list[tuple]:
 
 
 def test_boot_applies_the_file_directus_serves_it_and_a_capture_writes_the_same_bytes(stack, api):
-    log = stack.boot_output()
+    log = stack.build_output()  # the boot that built this database from empty (the template's, for a copy)
     assert f"ui artifacts: applied ui.yaml (presets {COUNTS['presets']} to create, 0 unchanged; dashboards 1 to create" in log
     assert "  create dashboard Event overview" in log and "  create panel Event overview · Entries per class" in log
     # Directus serves it right after boot (written before it started: no cache to go stale).

@@ -8,7 +8,7 @@ FAILED whatever it reported, a deselected or skipped one does not appear (skips 
 short summary).
 
 Tests marked `slow` boot several Directus processes (minutes): `nox -s tests` deselects them
-(and says so), `nox -s reliability` runs them.
+(and says so), `nox -s reliability` runs them. A module's `stack` comes from tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -21,15 +21,6 @@ import pytest
 _ROWS: list[dict[str, str]] = []
 WIDTHS = {"fault": 26, "status": 6, "outcome": 56, "data_lost": 28}  # 129 columns in all
 HEADERS = {"fault": "fault", "status": "result", "outcome": "outcome", "data_lost": "data lost"}
-
-
-@pytest.fixture(scope="module")
-def stack():
-    """A native stack booted from the committed artifacts, private to the test module."""
-    from trm_directus.stacks.native import NativeStack
-
-    with NativeStack() as s:
-        yield s
 
 
 @dataclass

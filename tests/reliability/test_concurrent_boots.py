@@ -26,6 +26,7 @@ def step_ms(log: str) -> int:
     return sum(steps_ms(log).values())
 
 
+@pytest.mark.timeout(1200)  # four full boots at once on two cores, each allowed 900 s to come up
 @pytest.mark.fault("4 concurrent boots on one empty database")
 def test_four_concurrent_boots_build_the_database_once_and_all_come_up(fault_report):
     stack = NativeStack()

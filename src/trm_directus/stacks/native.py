@@ -2,6 +2,8 @@
 
 Used as a context manager for throw-away stacks (tests, drift gate, benchmarks): everything,
 including the state directory, is removed on exit — also when starting failed or on SIGTERM.
+A throw-away stack made `from_template=True` starts on a copy of the template database of its
+inputs instead of an empty one (template.py); its boot still runs every entrypoint step.
 Persistent dev stacks (`invoke up`) keep their state directory and are stopped later by `down`;
 their PostgreSQL is durable (fsync on), and once created, a cluster whose data directory has
 vanished is refused instead of silently re-created empty (`stack up --reset` starts over).
@@ -9,36 +11,24 @@ vanished is refused instead of silently re-created empty (`stack up --reset` sta
 
 from __future__ import annotations
 
-import json
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from .. import console, pins
 from ..errors import StackError
 from ..secretfile import new_secret, write_private
-from . import proc, timescaledb
+from . import bootlog, proc, tally, template, timescaledb
 from .base import StackInfo, StackLifecycle, directus_settings
+from .bootlog import health
 from .node import DirectusInstall, ensure_directus
 from .postgres import PostgresCluster
 from .redis import RedisServer
 
 DATABASE = "directus"
-MARKER = re.compile(r"^\[entrypoint\] (.*)$", re.MULTILINE)
-
-
-def health(url: str, timeout: float = 2.0) -> dict | None:
-    """Directus's /server/health document when it answers 200, else None."""
-    try:
-        with urllib.request.urlopen(f"{url}/server/health", timeout=timeout) as resp:
-            return json.loads(resp.read() or b"{}") if resp.status == 200 else None
-    except (OSError, ValueError):
-        return None
 
 
 class NativeStack(StackLifecycle):
@@ -59,8 +49,13 @@ class NativeStack(StackLifecycle):
         extensions_dir: Path | None = None,
         env: dict[str, str] | None = None,
         health_timeout: float = 180,
+        from_template: bool = False,
     ) -> None:
-        self.persistent = persistent
+        if from_template and persistent:
+            raise StackError("a persistent (dev) stack cannot start from a template database", "drop from_template")
+        self.persistent, self.from_template = persistent, from_template
+        self.template: template.Template | None = None
+        self.origin = "empty"  # the first boot's database: empty, template (a copy), or restart (an existing one)
         self.state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="trm-stack-"))
         self.state_dir.mkdir(parents=True, exist_ok=True)
         root = pins.repo_root()
@@ -113,8 +108,13 @@ class NativeStack(StackLifecycle):
     def boot_output(self) -> str:
         return self.boot_log.read_text(errors="replace") if self.boot_log.exists() else ""
 
+    def build_output(self) -> str:
+        """The log of the boot that built this stack's database from empty (the template's build, for a copy)."""
+        path = self.logs_dir / "database-build.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
     def markers(self) -> list[str]:
-        return MARKER.findall(self.boot_output())
+        return bootlog.markers(self.boot_output())
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -133,9 +133,12 @@ class NativeStack(StackLifecycle):
         t0 = time.monotonic()
         self.refuse_vanished_database()
         self.install = ensure_directus()
+        self.origin = "restart" if self.postgres.initialized else "template" if self.from_template else "empty"
+        self.template = template.prepare(self) if self.origin == "template" else None
         self.postgres.start()
         self.info.pg_dir = str(self.postgres.pg_dir)
         self.postgres.create_database(DATABASE)
+        template.adopt(self)
         self.redis.start()
         # A component may have moved to another port if its first choice was taken meanwhile.
         self.info.ports.update(postgres=self.postgres.port, redis=self.redis.port)
@@ -230,6 +233,7 @@ class NativeStack(StackLifecycle):
         if self.directus_process is not None and self.directus_process.poll() is None:
             raise StackError("Directus is already running in this stack", "stop_directus() first")
         self.boots += 1
+        tally.record(self.origin if self.boots == 1 else "restart")
         if not timescaledb.available(self.postgres.bindir):
             console.warn(
                 f"TimescaleDB is not installed for {self.postgres.bindir.parent}: db-init runs with "
@@ -248,22 +252,10 @@ class NativeStack(StackLifecycle):
                     alive=lambda: self.directus_process.poll() is None,
                     interval=0.25,
                 )
-            except StackError as exc:
-                raise self._boot_failure(exc) from None
-
-    def _boot_failure(self, exc: StackError) -> StackError:
-        markers = self.markers()
-        failed = next((m for m in reversed(markers) if m.startswith("FAILED")), None)
-        last_step = failed or (markers[-1] if markers else "before the first entrypoint marker")
-        code = self.directus_process.poll() if self.directus_process else None
-        what = (
-            f"Directus boot failed: {failed}"
-            if failed
-            else f"Directus did not become healthy (last step: {last_step}; exit code {code})"
-        )
-        return StackError(
-            what, f"full log: {self.boot_log}", step=f"entrypoint ({last_step})", log_tail=proc.tail(self.boot_log, 40)
-        )
+            except StackError:
+                raise bootlog.failure(self.boot_log, self.directus_process) from None
+        if self.boots == 1:
+            template.after_first_boot(self)
 
     def stop_directus(self) -> None:
         proc.terminate(self.directus_process)

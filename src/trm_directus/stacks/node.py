@@ -108,7 +108,7 @@ def ensure_directus(package_dir: Path | None = None) -> DirectusInstall:
     node = find_node()
     package_dir = package_dir or pins.native_package_dir()
     version = pins.directus_version()
-    problems = [p for p in pins.check() if "package" in p]
+    problems = pins.native_package_problems()
     if problems:
         raise StackError(
             "the native Directus package does not follow the pin", "fix image/native/ to match", log_tail="\n".join(problems)

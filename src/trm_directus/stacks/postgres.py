@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import hashlib
 import os
@@ -10,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from .. import console
 from ..db import DbSettings
@@ -77,6 +79,12 @@ class PostgresCluster:
         self.pg_dir = Path(pg_dir) if pg_dir else self._pick_pg_dir()
         self.data_dir = self.pg_dir / "data"
         self.log = self.pg_dir / "postgres.log"
+        self.source: tuple[Path, str] | None = None  # (data directory, its superuser password): clone_from()
+
+    def clone_from(self, data_dir: Path, password: str) -> None:
+        """Start as a copy of a stopped cluster (a template, stacks/template.py) instead of running initdb;
+        the copy's superuser password (the template's) is replaced by this cluster's when it first starts."""
+        self.source = (Path(data_dir), password)
 
     def _pick_pg_dir(self) -> Path:
         """`base_dir/postgres`, unless (as root) the unprivileged user cannot reach it (a checkout under
@@ -117,6 +125,12 @@ class PostgresCluster:
         if self.durable and self.pg_dir.parent != self.base_dir:
             private.ensure_shared_root(self.pg_dir.parent)
         private.ensure_dir(self.pg_dir, proc.stack_user())
+        if self.source is not None:
+            proc.give_to_user(self.pg_dir)
+            with console.step(f"copying the template cluster {self.source[0].parent.name} (instead of initdb)"):
+                # -a keeps the owner (the cluster's user, when root runs this) and the 0700 modes PostgreSQL requires
+                proc.run(["cp", "-a", str(self.source[0]), str(self.data_dir)], step="copy template cluster")
+            return
         pwfile = self.pg_dir / "pwfile"
         pwfile.unlink(missing_ok=True)  # left by an interrupted initdb; the directory is ours and private
         private.write_secret(pwfile, self.password + "\n")
@@ -171,6 +185,15 @@ class PostgresCluster:
             # Someone took the port between choosing and binding it: choose again, once.
             self.port = proc.free_port()
             self._start(timeout)
+        if self.source is not None:
+            self._take_over_password()
+
+    def _take_over_password(self) -> None:
+        """A copied cluster answers to the template's password until it has this cluster's own."""
+        template = dataclasses.replace(self.settings, password=self.source[1])
+        with psycopg.connect(template.dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(SUPERUSER), sql.Literal(self.password)))
+        self.source = None
 
     def _start(self, timeout: float) -> None:
         with console.step(f"postgres on 127.0.0.1:{self.port}"):

@@ -1,0 +1,51 @@
+"""A tally of Directus boots, for a test run's summary: how many from an empty database, from a template, restarts.
+
+Set TRM_STACK_TALLY to a file and every native stack of this process and its children (CLI
+commands the tests run) appends one line per event: `empty` (the first boot of a database the
+stack created empty), `template` (the first boot of a copy of a template database), `restart`
+(any later boot, or the first boot of an existing dev-stack database), `template-build` (a
+template database built: boot steps 1-4 on an empty database, without starting Directus).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+SETTING = "TRM_STACK_TALLY"
+KINDS = ("empty", "template", "restart", "template-build")
+
+
+def record(kind: str) -> None:
+    path = os.environ.get(SETTING)
+    if not path:
+        return
+    assert kind in KINDS, kind
+    with open(path, "a") as f:  # one short line per write: appends of several processes do not interleave
+        f.write(kind + "\n")
+
+
+def start() -> Path:
+    """Start a tally for this process and its children (a fresh file unless one is set already)."""
+    if not os.environ.get(SETTING):
+        fd, name = tempfile.mkstemp(prefix="trm-stack-tally-", suffix=".txt")
+        os.close(fd)
+        os.environ[SETTING] = name
+    return Path(os.environ[SETTING])
+
+
+def counts(path: Path | None = None) -> Counter[str]:
+    path = path or (Path(os.environ[SETTING]) if os.environ.get(SETTING) else None)
+    if path is None or not path.exists():
+        return Counter()
+    return Counter(line.strip() for line in path.read_text().splitlines() if line.strip())
+
+
+def summary(path: Path | None = None) -> str:
+    c = counts(path)
+    return (
+        f"Directus boots: {c['empty']} from an empty database, {c['template']} from a template database "
+        f"({c['template-build']} template(s) built), {c['restart']} restarts"
+    )
