@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,9 +82,10 @@ class Fingerprint:
 
 
 @pytest.fixture(scope="session")
-def security_stack() -> Iterator[NativeStack]:
-    with NativeStack() as stack:
-        yield stack
+def security_stack(seeded_stack) -> NativeStack:
+    """The stack both clubs are seeded on, shared with the access matrix and the browser test: every
+    test here leaves it as it found it (that is what the suite asserts)."""
+    return seeded_stack
 
 
 @pytest.fixture(scope="session")
