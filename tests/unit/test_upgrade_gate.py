@@ -115,5 +115,7 @@ def test_the_boot_summary_keeps_db_init_and_everything_the_schema_step_printed_i
     assert summary[3].startswith("  schema guard: 1 change(s)")
     assert summary[-1].startswith("  [entrypoint] FAILED at step 3/5 (schema apply)")
     assert gate.boot_summary("[entrypoint] preflight\n") == []
-    long = "[entrypoint] 3/5 schema apply\n" + "line\n" * 100 + "[entrypoint] 4/5 db-init post-schema\ndb-init post: 1 applied\n"
+    long = "[entrypoint] 3/5 schema apply\n" + "line\n" * 100 + "[entrypoint] 3/5 schema apply done in 9ms\n"
+    long += "[entrypoint] 4/5 db-init post-schema\ndb-init post: 1 applied\n"
+    assert gate.boot_summary(long, limit=10)[:2] == ["schema step (3/5):", "  line"]
     assert gate.boot_summary(long, limit=10)[-2:] == ["… 90 more lines in the boot log", "db-init post: 1 applied"]

@@ -38,6 +38,7 @@ from . import baseref, race_data, rowsums
 SEEDS = ("rally-albania-2026.yaml", "adriatic-trail-club.yaml")  # each one the base has
 STEP3 = "[entrypoint] 3/5"
 DB_INIT = ("db-init pre:", "db-init post:")
+TOKEN_HINT = "<the token the refusal names>"
 
 
 @dataclass
@@ -158,6 +159,7 @@ def upgrade_boot(stack: NativeStack, repo: Path, allow: str | None, report: Upgr
         ok = True
     except StackError as exc:
         report.problems += drift.boot_failure(stack, exc, "upgrade boot (the working tree on the base's database)")
+        report.problems.append(f"(destructive changes that are intended and reviewed: --allow-destructive {TOKEN_HINT})")
         ok = False
     stack.extra_env.pop(apply.FORCE_FULL, None)
     report.guard = boot_summary(stack.boot_output())
@@ -170,7 +172,7 @@ def boot_summary(log: str, limit: int = 80) -> list[str]:
     out: list[str] = []
     step: list[str] | None = None
     for ln in [*log.splitlines(), "[entrypoint] (end of log)"]:
-        if ln.startswith(STEP3):
+        if step is None and ln.startswith(STEP3):  # the step's start; its end is the next marker ("… done in")
             step = []
         elif step is not None and ln.startswith("[entrypoint] "):
             step += [ln] if "FAILED" in ln else []
