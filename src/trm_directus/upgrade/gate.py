@@ -30,7 +30,7 @@ from pathlib import Path
 import psycopg
 
 from .. import console
-from ..errors import StackError
+from ..errors import StackError, UpgradeError
 from ..schema import apply, drift, snapshot
 from ..stacks.native import NativeStack
 from . import baseref, race_data, rowsums
@@ -38,7 +38,6 @@ from . import baseref, race_data, rowsums
 SEEDS = ("rally-albania-2026.yaml", "adriatic-trail-club.yaml")  # each one the base has
 STEP3 = "[entrypoint] 3/5"
 DB_INIT = ("db-init pre:", "db-init post:")
-TOKEN_HINT = "<the token the refusal names>"
 
 
 @dataclass
@@ -49,12 +48,12 @@ class UpgradeReport:
     data: list[str] = field(default_factory=list)  # per table: rows, and what changed
     problems: list[str] = field(default_factory=list)
     allowed: list[str] = field(default_factory=list)  # data changes the snapshot's token allowed
-    drift: drift.DriftReport | None = None
+    round_trip: drift.DriftReport | None = None  # the drift gate's checks on the upgraded database
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
-        return not self.problems and self.drift is not None and self.drift.clean
+        return not self.problems and self.round_trip is not None and self.round_trip.clean
 
     def sections(self) -> list[tuple[str, list[str]]]:
         return [
@@ -70,10 +69,10 @@ class UpgradeReport:
         for title, items in self.sections():
             if items:
                 lines += [f"{title}:", *(f"  {i}" for i in items)]
-        if self.drift is not None:
+        if self.round_trip is not None:
             lines += [
                 "on the upgraded database, the drift gate's checks:",
-                *("  " + ln for ln in self.drift.render_text().splitlines()),
+                *("  " + ln for ln in self.round_trip.render_text().splitlines()),
             ]
         lines.append("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.timings.items()))
         return "\n".join(lines)
@@ -83,8 +82,8 @@ class UpgradeReport:
         for title, items in self.sections():
             if items:
                 out += [f"## {title[0].upper()}{title[1:]}", "", "```", *items, "```", ""]
-        if self.drift is not None:
-            out += ["## On the upgraded database: the drift gate's checks", "", "```", self.drift.render_text(), "```", ""]
+        if self.round_trip is not None:
+            out += ["## On the upgraded database: the drift gate's checks", "", "```", self.round_trip.render_text(), "```", ""]
         out.append("Timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.timings.items()))
         return "\n".join(out) + "\n"
 
@@ -112,7 +111,7 @@ def gate(repo: Path, base_ref: str | None = None, *, allow: str | None = None) -
             (report.allowed if allow else report.problems).extend(changed)
             if booted:
                 stack.extra_env.pop(apply.ALLOW_DESTRUCTIVE, None)
-                report.drift = drift.gate(repo / "snapshots" / "schema.yaml", repo / "db-init", root=repo, stack=stack)
+                report.round_trip = drift.gate(repo / "snapshots" / "schema.yaml", repo / "db-init", root=repo, stack=stack)
                 lap("round trip and second boot (drift checks)")
     report.timings["total"] = time.monotonic() - t0
     return report
@@ -142,7 +141,13 @@ def fill(stack: NativeStack, base: Path, report: UpgradeReport) -> None:
         result = baseref.run_cli(base, "seed", str(path), *target)
         summary = [ln for ln in result.stdout.splitlines() if ln.strip()]
         report.filled.append(f"seed {name} (the base's seed command): {summary[-1] if summary else 'loaded'}")
-    written = race_data.write(stack.info.dsn)
+    try:
+        written = race_data.write(stack.info.dsn)
+    except psycopg.Error as exc:
+        raise UpgradeError(
+            f"the race-day rows could not be written to the base's database: {str(exc).strip().splitlines()[0]}",
+            "the base's timing tables differ from the processor contract upgrade/race_data.py writes: pass a later --base",
+        ) from None
     report.filled.append("race data (the processor's SQL): " + ", ".join(f"{t} {n}" for t, n in written.items()))
 
 
@@ -159,7 +164,7 @@ def upgrade_boot(stack: NativeStack, repo: Path, allow: str | None, report: Upgr
         ok = True
     except StackError as exc:
         report.problems += drift.boot_failure(stack, exc, "upgrade boot (the working tree on the base's database)")
-        report.problems.append(f"(destructive changes that are intended and reviewed: --allow-destructive {TOKEN_HINT})")
+        report.problems.append("(destructive changes that are intended and reviewed: --allow-destructive TOKEN, named above)")
         ok = False
     stack.extra_env.pop(apply.FORCE_FULL, None)
     report.guard = boot_summary(stack.boot_output())
@@ -195,7 +200,7 @@ def write_report(report: UpgradeReport, path: Path) -> None:
         "base": report.base,
         "problems": report.problems,
         "allowed": report.allowed,
-        "drift_clean": report.drift.clean if report.drift is not None else None,
+        "drift_clean": report.round_trip.clean if report.round_trip is not None else None,
         "timings": report.timings,
     }
     path.with_suffix(".json").write_text(json.dumps(verdict, indent=2) + "\n")
