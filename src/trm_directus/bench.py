@@ -67,6 +67,8 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "timing_crossings_again_s": (None, "the same stage's crossings again (all ON CONFLICT DO NOTHING)"),
     "timing_penalties_stage_s": (None, "~290 proposed penalties of a stage, pipelined SQL upserts"),
     "timing_results_stage_s": (None, "230 elapsed times of a stage, pipelined SQL upserts (re-rank included)"),
+    "timing_penalties_cpu_s": (None, "server CPU of the 7 stages' penalty writes (sum; load-independent)"),
+    "timing_results_cpu_s": (None, "server CPU of the 7 stages' elapsed-time writes, re-ranks included (sum)"),
     "timing_ranking_read_p95_s": (0.3, "a stage ranking (230 rows, overall) read through REST, p95 of 50"),
     "timing_ranking_class_p95_s": (0.3, "the same stage's ranking of one class through REST, p95 of 50"),
     "timing_ranking_flat_p95_s": (None, "the same read without the entry's race number and class (no relations), p95"),
