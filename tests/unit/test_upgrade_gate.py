@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from trm_directus.errors import UpgradeError
+from trm_directus.errors import StackError, UpgradeError
+from trm_directus.schema import drift
 from trm_directus.upgrade import baseref, gate, rowsums
 from trm_directus.upgrade.rowsums import Table
 
@@ -119,3 +120,33 @@ def test_the_boot_summary_keeps_db_init_and_everything_the_schema_step_printed_i
     long += "[entrypoint] 4/5 db-init post-schema\ndb-init post: 1 applied\n"
     assert gate.boot_summary(long, limit=10)[:2] == ["schema step (3/5):", "  line"]
     assert gate.boot_summary(long, limit=10)[-2:] == ["… 90 more lines in the boot log", "db-init post: 1 applied"]
+
+
+class BootLog:
+    """What drift.boot_failure reads of a stack: its boot log."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def boot_output(self) -> str:
+        return self.text
+
+
+def test_a_failed_boot_is_reported_by_its_step_and_our_error_block_without_stack_frames():
+    log = (
+        "[entrypoint] 3/5 schema apply\n"
+        "  BLOCKED     field waypoints.type: nullable → NOT NULL: the column is pinned by trigger t on waypoints\n"
+        "FAILED: schema apply failed\n  details of ours\nError: boom\n"
+        "    at apply (run.js:1:2)\nTraceback (most recent call last):\n"
+        "What to do: fix it\n[12:00:00] INFO: a Directus line\n"
+        "[entrypoint] FAILED at step 3/5 (schema apply) with exit code 1 after 9ms; Directus was not started\n"
+    )
+    assert drift.boot_failure(BootLog(log), StackError("Directus boot failed: X"), "second boot") == [
+        "the second boot failed: Directus boot failed: X",
+        "  BLOCKED     field waypoints.type: nullable → NOT NULL: the column is pinned by trigger t on waypoints",
+        "FAILED: schema apply failed",
+        "  details of ours",
+        "Error: boom",
+        "What to do: fix it",
+        "[entrypoint] FAILED at step 3/5 (schema apply) with exit code 1 after 9ms; Directus was not started",
+    ]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,9 +184,12 @@ def gate(snapshot_path: Path, db_init_dir: Path, *, root: Path | None = None, st
 
 
 PINNED_WHY = "Directus can no longer change these fields: design rule 9, db-init/README.md"
-# What a failed boot's log says in our own words: the failing step, the error and its advice, the
-# guard's verdicts. Directus's own output (a stack trace) stays in the log file.
-OWN_LINES = ("[entrypoint] FAILED", "FAILED:", "What to do:", "  BLOCKED", "  DESTRUCTIVE")
+# What a failed boot's log says in our own words: the failing step, the guard's verdicts, and our
+# error (`FAILED: …` up to its `What to do: …`, at most ERROR_LINES lines, stack frames left out).
+# Directus's own output stays in the log file.
+OWN_LINES = ("[entrypoint] FAILED", "  BLOCKED", "  DESTRUCTIVE")
+ERROR_LINES = 20
+STACK_FRAME = re.compile(r'^\s+at |^Traceback|^\s+File "')
 
 
 def blocked(conn: psycopg.Connection, current: snapshot.Snapshot, target: snapshot.Snapshot, d: diffs.SchemaDiff) -> list[str]:
@@ -197,8 +201,14 @@ def blocked(conn: psycopg.Connection, current: snapshot.Snapshot, target: snapsh
 
 def boot_failure(stack: NativeStack, exc: StackError, name: str) -> list[str]:
     """A failed boot as report lines: what failed, and the lines of the boot log that explain it."""
-    own = [ln.rstrip() for ln in stack.boot_output().splitlines() if ln.startswith(OWN_LINES)]
-    return [f"the {name} failed: {exc.what}", *own]
+    lines, error = [f"the {name} failed: {exc.what}"], 0
+    for ln in stack.boot_output().splitlines():
+        error = 1 if ln.startswith("FAILED:") else error + 1 if error else 0
+        if (ln.startswith(OWN_LINES) or 0 < error <= ERROR_LINES) and not STACK_FRAME.match(ln):
+            lines.append(ln.rstrip())
+        if ln.startswith("What to do:"):
+            error = 0
+    return lines
 
 
 def write_report(report: DriftReport, path: Path) -> None:

@@ -163,8 +163,10 @@ def upgrade_boot(stack: NativeStack, repo: Path, allow: str | None, report: Upgr
         stack.boot()
         ok = True
     except StackError as exc:
-        report.problems += drift.boot_failure(stack, exc, "upgrade boot (the working tree on the base's database)")
-        report.problems.append("(destructive changes that are intended and reviewed: --allow-destructive TOKEN, named above)")
+        failure = drift.boot_failure(stack, exc, "upgrade boot (the working tree on the base's database)")
+        if any(ln.lstrip().startswith("DESTRUCTIVE") for ln in failure):
+            failure.append("(destructive changes that are intended and reviewed: --allow-destructive TOKEN, named above)")
+        report.problems += failure
         ok = False
     stack.extra_env.pop(apply.FORCE_FULL, None)
     report.guard = boot_summary(stack.boot_output())
