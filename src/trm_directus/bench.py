@@ -27,6 +27,9 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "drift_gate_s": (60.0, "drift gate end to end (cached install and extensions)"),
     "drift_growth_ratio": (1.25, "drift gate now / drift gate on the baseline revision's artifacts, same run"),
     **bench_drift_floor.TARGETS,  # issue #23: Directus's own CLI doing the gate's work, same run
+    "upgrade_gate_s": (None, "upgrade gate end to end (base: the merge base with main; cached install and extensions)"),
+    "upgrade_drift_gate_s": (None, "baseline, same run: the drift gate end to end"),
+    "upgrade_drift_ratio": (None, "upgrade gate / drift gate, same run (×, not seconds)"),
     "seed_cold_s": (10.0, "Rally Albania 2026 seed into a fresh stack"),
     "seed_noop_s": (3.0, "Rally Albania 2026 seed again (no changes)"),
     "seed_200_entries_s": (30.0, "synthetic event with 200 entries, same loader"),
@@ -65,6 +68,8 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "timing_crossings_again_s": (None, "the same stage's crossings again (all ON CONFLICT DO NOTHING)"),
     "timing_penalties_stage_s": (None, "~290 proposed penalties of a stage, pipelined SQL upserts"),
     "timing_results_stage_s": (None, "230 elapsed times of a stage, pipelined SQL upserts (re-rank included)"),
+    "timing_penalties_cpu_s": (None, "server CPU of the 7 stages' penalty writes (sum; load-independent)"),
+    "timing_results_cpu_s": (None, "server CPU of the 7 stages' elapsed-time writes, re-ranks included (sum)"),
     "timing_ranking_read_p95_s": (0.3, "a stage ranking (230 rows, overall) read through REST, p95 of 50"),
     "timing_ranking_class_p95_s": (0.3, "the same stage's ranking of one class through REST, p95 of 50"),
     "timing_ranking_flat_p95_s": (None, "the same read without the entry's race number and class (no relations), p95"),
@@ -325,6 +330,23 @@ def bench_stage_open(repeat: int = 3) -> dict[str, float]:
     return bench(repeat=repeat)
 
 
+def bench_upgrade(repeat: int = 1) -> dict[str, float]:
+    """The upgrade gate, and the drift gate in the same run as its baseline (one each: minutes)."""
+    from .schema import drift
+    from .upgrade import gate
+
+    root = pins.repo_root()
+    t0 = time.monotonic()
+    clean = drift.gate(root / "snapshots" / "schema.yaml", root / "db-init", root=root).clean
+    t1 = time.monotonic()
+    passed = gate.gate(root).passed
+    t2 = time.monotonic()
+    if not (clean and passed):
+        raise RuntimeError(f"drift gate clean: {clean}, upgrade gate passed: {passed}: benchmark a tree that passes both")
+    console.out(f"upgrade gate {t2 - t1:.1f}s, drift gate {t1 - t0:.1f}s (same run): {(t2 - t1) / (t1 - t0):.2f}x")
+    return {"upgrade_gate_s": t2 - t1, "upgrade_drift_gate_s": t1 - t0, "upgrade_drift_ratio": (t2 - t1) / (t1 - t0)}
+
+
 def bench_access(repeat: int = 3) -> dict[str, float]:
     from . import bench_access
 
@@ -344,6 +366,7 @@ BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "timing": bench_timing,
     "stage-open": bench_stage_open,
     "access": bench_access,
+    "upgrade": bench_upgrade,
 }
 
 

@@ -25,6 +25,7 @@ COMMANDS = (
     "access-diff",
     "access-apply",
     "drift",
+    "upgrade",
     "model",
     "extensions",
     "seed",

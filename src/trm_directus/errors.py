@@ -112,6 +112,10 @@ class DriftFound(TrmError):
     exit_code = EXIT_DRIFT
 
 
+class UpgradeError(TrmError):
+    """The upgrade gate could not run: the base ref is unknown, cannot be checked out, booted or seeded."""
+
+
 class ArtifactError(TrmError):
     """A system artifact file (snapshots/ui.yaml) is invalid, or cannot be captured or applied."""
 

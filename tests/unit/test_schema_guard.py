@@ -382,6 +382,45 @@ def test_refusal_lists_rows_and_the_token_and_blocked_changes_cannot_be_allowed(
     assert blocked.summary() == "0 safe, 0 checked, 1 destructive, 1 blocked"
 
 
+def test_every_change_to_a_column_names_it_and_metadata_does_not():
+    """Directus re-states the column on any schema change of a field, a safe one too (a default): all name the column."""
+    base = col("string", **VARCHAR, max_length=40)
+    altered = [
+        one(base, col("string", **VARCHAR, max_length=40, default_value="WPM")),  # safe
+        one(base, col("string", **VARCHAR, max_length=200)),  # safe widening
+        one(base, col("string", **VARCHAR, max_length=5)),  # destructive
+    ]
+    assert [(f.verdict, f.alters) for f in altered] == [("safe", ("things", "x"))] * 2 + [("destructive", ("things", "x"))]
+    renamed = copy.deepcopy(base)
+    renamed["meta"]["note"] = "a note"
+    assert one(base, renamed).alters is None  # metadata only: Directus does not touch the column
+    two = snap({"things.x": base, "things.y": base})
+    assert [(f.name, f.alters) for f in classify(two, snap({"things.x": base}))] == [("things.y", ("things", "y"))]
+    assert [(f.name, f.alters) for f in classify(snap({"things.x": base}), two)] == [("things.y", None)]  # created
+
+
+def test_a_change_to_a_pinned_column_is_blocked_naming_the_object_and_cannot_be_allowed(tmp_path):
+    default = guard.Finding("field", "waypoints.type", "default_value", "safe", "no data changes", alters=("waypoints", "type"))
+    pinned = impact.Assessed(default, pinned_by=["trigger waypoints_speed_zones on waypoints"])
+    assert pinned.status == "blocked" and impact.Assessed(default).status == "safe"
+    assert pinned.describe() == (
+        "field waypoints.type: default_value: no data changes: the column is pinned by trigger waypoints_speed_zones "
+        "on waypoints (PostgreSQL refuses to alter or drop a column that a trigger, view, rule or policy names)"
+    )
+    report = impact.GuardReport([pinned])
+    assert report.render().splitlines()[1].startswith("  BLOCKED     field waypoints.type: default_value")
+    with pytest.raises(SchemaApplyRefused, match="1 change\\(s\\) would fail on a column a database object pins") as info:
+        report.refuse_if_needed(tmp_path / "schema.yaml", allowed=True, how_to_allow="")
+    text = info.value.render()
+    assert "trigger waypoints_speed_zones on waypoints" in text and "NEW.x IS DISTINCT FROM OLD.x" in text
+    nulls = guard.Finding(
+        "field", "t.c", "nullable → NOT NULL", "needs-data-check", "NULLs", guard.probe("x", "are NULL", "t", "c", blocks=True)
+    )
+    both = impact.GuardReport([pinned, impact.Assessed(nulls, [2])])
+    with pytest.raises(SchemaApplyRefused, match=r"2 change\(s\) would fail \(1 on the data in the database, 1 on a column"):
+        both.refuse_if_needed(tmp_path / "schema.yaml", allowed=True, how_to_allow="")
+
+
 def test_allowance_is_bound_to_the_snapshot_hash(capsys):
     digest = allowance.digest(b"version: 1\n")
     token = digest[:12]

@@ -42,8 +42,9 @@ def run(args: argparse.Namespace) -> int:
     if d.empty:
         return 0
     findings = guard.classify(live, committed, d)
-    counted = any(f.probe is not None and f.verdict != guard.SAFE for f in findings)
-    with _target.database(args) if counted else contextlib.nullcontext() as conn:
+    # The database counts the affected rows and knows which columns a trigger, view or rule pins.
+    needed = any((f.probe is not None and f.verdict != guard.SAFE) or f.alters for f in findings)
+    with _target.database(args) if needed else contextlib.nullcontext() as conn:
         report = impact.assess(findings, conn)
         console.out(report.render())
         permit = allowance.resolve(

@@ -5,10 +5,15 @@ On a throw-away native stack built from a clean database with only the committed
 2. take a fresh snapshot (REST);
 3. compare it with the committed snapshot after the documented normalisation (normalize.py);
    also: columns of Directus collections that Directus does not know (raw SQL on a Directus
-   table: absent from every snapshot, lost on rebuild) are drift;
+   table: absent from every snapshot, lost on rebuild) are drift, and so are database objects
+   that pin a Directus-managed column (dependents.py: Directus could no longer change that
+   field); a difference the committed snapshot cannot be applied over (the schema guard's
+   BLOCKED: data the change would fail on, or an object pinning the column) is listed with the
+   field, the change and the blocking object;
 4. boot a second time on the same database: no db-init file applied, the schema step recognises
    the database as unchanged, Directus's own diff (POST /schema/diff) of the committed snapshot
-   is empty, and the snapshot is the same as after the first boot;
+   is empty, and the snapshot is the same as after the first boot; a second boot that fails is
+   drift too, reported by its failing step and our own error lines (never Directus's stack trace);
 5. the version pins agree and db-init files are well-formed;
 6. system artifacts (snapshots/access.yaml, ui.yaml): the database built from the file holds exactly it (and a
    capture writes the same bytes); the second boot applies nothing and changes none of it.
@@ -17,7 +22,9 @@ Exit 0 clean, 2 drift (readable diff on stdout, Markdown report for CI), 1 error
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +35,9 @@ from .. import console, migrations, pins
 from ..artifacts import registry as artifact_files
 from ..artifacts import sync as artifact_sync
 from ..directus_api import Directus
+from ..errors import StackError
 from ..stacks.native import NativeStack
-from . import apply, normalize, snapshot
+from . import apply, dependents, guard, impact, normalize, snapshot
 from . import diff as diffs
 
 LABELS = {"create": "missing in database", "update": "differs", "delete": "only in database"}
@@ -49,6 +57,8 @@ SELECT c.table_name, c.column_name
 class DriftReport:
     diff: diffs.SchemaDiff = field(default_factory=diffs.SchemaDiff)
     unmanaged: list[str] = field(default_factory=list)
+    pinned: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
     idempotency: list[str] = field(default_factory=list)
     pins: list[str] = field(default_factory=list)
     artifacts: list[str] = field(default_factory=list)
@@ -57,7 +67,9 @@ class DriftReport:
 
     @property
     def clean(self) -> bool:
-        return self.diff.empty and not (self.unmanaged or self.idempotency or self.pins or self.artifacts)
+        return self.diff.empty and not (
+            self.unmanaged or self.pinned or self.blocked or self.idempotency or self.pins or self.artifacts
+        )
 
     def render_text(self) -> str:
         lines = [f"drift gate: {'CLEAN' if self.clean else 'DRIFT'} ({self.snapshot_path})"]
@@ -65,6 +77,8 @@ class DriftReport:
         lines += ["  " + ln for ln in self.diff.render_text(LABELS).splitlines()]
         for title, items in (
             ("columns Directus does not know (raw SQL on Directus tables)", self.unmanaged),
+            (f"columns pinned by database objects ({PINNED_WHY})", self.pinned),
+            ("the committed snapshot cannot be applied to this database (schema guard: BLOCKED)", self.blocked),
             ("second boot is not a no-op", self.idempotency),
             ("version pins disagree", self.pins),
             ("system artifacts (access rules, list layouts, dashboards) differ", self.artifacts),
@@ -85,6 +99,8 @@ class DriftReport:
         extra = ""
         for title, items in (
             ("Columns Directus does not know", self.unmanaged),
+            ("Columns pinned by database objects", self.pinned),
+            ("The committed snapshot cannot be applied to this database", self.blocked),
             ("Second boot is not a no-op", self.idempotency),
             ("Version pins disagree", self.pins),
             ("System artifacts differ", self.artifacts),
@@ -103,13 +119,14 @@ def static_checks(root: Path, snapshot_path: Path, db_init_dir: Path) -> tuple[s
     return snapshot.read(snapshot_path), pins.check(root, snapshot_path)
 
 
-def gate(snapshot_path: Path, db_init_dir: Path, *, root: Path | None = None) -> DriftReport:
+def gate(snapshot_path: Path, db_init_dir: Path, *, root: Path | None = None, stack: NativeStack | None = None) -> DriftReport:
+    """The gate on a throw-away stack; with `stack`, steps 2-6 on that running stack's database (the upgrade gate)."""
     root = root or pins.repo_root()
     report = DriftReport(snapshot_path=str(snapshot_path))
     t0 = time.monotonic()
     committed, report.pins = static_checks(root, snapshot_path, db_init_dir)
     owned = snapshot.owned_tables(db_init_dir)
-    with NativeStack(snapshot_path=snapshot_path, db_init_dir=db_init_dir) as stack:
+    with contextlib.nullcontext(stack) if stack else NativeStack(snapshot_path=snapshot_path, db_init_dir=db_init_dir) as stack:
         report.timings["first boot"] = time.monotonic() - t0
         api = Directus(stack.url, stack.info.admin_token)
         fresh, _ = snapshot.without_tables(api.snapshot(), owned)
@@ -117,6 +134,8 @@ def gate(snapshot_path: Path, db_init_dir: Path, *, root: Path | None = None) ->
         report.diff = diffs.compute(fresh, target, normalise=normalize.normalise)
         with psycopg.connect(stack.info.dsn) as conn:
             report.unmanaged = [f"{t}.{c}" for t, c in conn.execute(_UNMANAGED_SQL) if t not in owned]
+            report.pinned = dependents.render(dependents.pinned(conn))
+            report.blocked = blocked(conn, fresh, target, report.diff)
             ledger = conn.execute(f"SELECT file_name, checksum, applied_at FROM {migrations.LEDGER} ORDER BY number").fetchall()
             files = {n: artifact_files.default_path(n, Path(snapshot_path).parent) for n in artifact_files.FILES}
             report.artifacts = [d for n, p in files.items() for d in artifact_sync.differences(conn, p, n)]
@@ -124,7 +143,12 @@ def gate(snapshot_path: Path, db_init_dir: Path, *, root: Path | None = None) ->
 
         t1 = time.monotonic()
         stack.stop_directus()
-        stack.boot()
+        try:
+            stack.boot()
+        except StackError as exc:
+            report.idempotency += boot_failure(stack, exc, "second boot")
+            report.timings["total"] = time.monotonic() - t0
+            return report
         report.timings["second boot"] = time.monotonic() - t1
         log = stack.boot_output()
         for phase in ("pre", "post"):
@@ -159,6 +183,34 @@ def gate(snapshot_path: Path, db_init_dir: Path, *, root: Path | None = None) ->
     return report
 
 
+PINNED_WHY = "Directus can no longer change these fields: design rule 9, db-init/README.md"
+# What a failed boot's log says in our own words: the failing step, the guard's verdicts, and our
+# error (`FAILED: …` up to its `What to do: …`, at most ERROR_LINES lines, stack frames left out).
+# Directus's own output stays in the log file.
+OWN_LINES = ("[entrypoint] FAILED", "  BLOCKED", "  DESTRUCTIVE")
+ERROR_LINES = 20
+STACK_FRAME = re.compile(r'^\s+at |^Traceback|^\s+File "')
+
+
+def blocked(conn: psycopg.Connection, current: snapshot.Snapshot, target: snapshot.Snapshot, d: diffs.SchemaDiff) -> list[str]:
+    """The changes from `current` to `target` that the schema guard would refuse whatever is allowed."""
+    if d.empty:
+        return []
+    return [a.describe() for a in impact.assess(guard.classify(current, target, d), conn).blocked]
+
+
+def boot_failure(stack: NativeStack, exc: StackError, name: str) -> list[str]:
+    """A failed boot as report lines: what failed, and the lines of the boot log that explain it."""
+    lines, error = [f"the {name} failed: {exc.what}"], 0
+    for ln in stack.boot_output().splitlines():
+        error = 1 if ln.startswith("FAILED:") else error + 1 if error else 0
+        if (ln.startswith(OWN_LINES) or 0 < error <= ERROR_LINES) and not STACK_FRAME.match(ln):
+            lines.append(ln.rstrip())
+        if ln.startswith("What to do:"):
+            error = 0
+    return lines
+
+
 def write_report(report: DriftReport, path: Path) -> None:
     """The Markdown report for people, and a JSON verdict next to it for machines (CI, nox)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,6 +219,8 @@ def write_report(report: DriftReport, path: Path) -> None:
         "clean": report.clean,
         "changes": len(report.diff.changes),
         "unmanaged": report.unmanaged,
+        "pinned": report.pinned,
+        "blocked": report.blocked,
         "idempotency": report.idempotency,
         "pins": report.pins,
         "artifacts": report.artifacts,

@@ -10,6 +10,9 @@ Directus's system indexes; a deletion drops the table or column with its data.
 - destructive: may lose data or a guarantee, whatever the data is today: refused unless allowed;
 - needs-data-check: fine if the data passes a check (no NULLs before NOT NULL, no duplicates before
   UNIQUE, every value converts exactly): `impact.py` counts the offending rows with SQL.
+Every change to a field's column (any schema change: Directus re-states the type, the default and
+the nullability each time; or its deletion) names that column in `alters`: `impact.py` blocks it
+when a database object pins the column (dependents.py), whatever its class.
 
 `classify` is pure (two snapshots and their diff in, findings out); the SQL of each check is
 carried as a `Probe` and run by `impact.py`.
@@ -17,7 +20,7 @@ carried as a `Probe` and run by `impact.py`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import coltypes
 from . import diff as diffs
@@ -49,6 +52,7 @@ class Finding:
     verdict: str  # safe | destructive | needs-data-check
     reason: str
     probe: Probe | None = None
+    alters: tuple[str, str] | None = None  # (table, column) that Directus alters or drops for this change
 
     def line(self) -> str:
         return f"{self.kind} {self.name}: {self.change}: {self.reason}"
@@ -117,11 +121,12 @@ def _field(c: diffs.Change, old: dict | None, new: dict | None, *, new_table: bo
         if not (old or {}).get("schema"):
             return [Finding("field", name, "delete", DESTRUCTIVE, "removes the field (no column)")]
         counted = probe(COUNT_VALUES, "hold a value that would be deleted", table, column)
-        return [Finding("field", name, "delete", DESTRUCTIVE, "drops the column", counted)]
+        return [Finding("field", name, "delete", DESTRUCTIVE, "drops the column", counted, (table, column))]
     assert old is not None and new is not None
     if not any(d.startswith(("schema.", "schema:", "type:")) for d in c.details):
         return [Finding("field", name, "update", SAFE, "metadata only")]
-    return _field_update(table, column, old, new)
+    altered = (table, column) if old.get("schema") else None
+    return [replace(f, alters=altered) for f in _field_update(table, column, old, new)]
 
 
 def _field_update(table: str, column: str, old: dict, new: dict) -> list[Finding]:

@@ -6,7 +6,8 @@ A change's status combines its class (guard.py) with the counts:
 - destructive: a destructive change, or a needs-data-check change that would alter rows (or could
   not be checked): refused unless the snapshot's one-run allowance is given (allowance.py);
 - blocked: the database would reject the change (NULLs before NOT NULL, duplicates before UNIQUE,
-  values that do not convert): refused whatever is allowed — the data has to be fixed first.
+  values that do not convert; or the column is pinned by a trigger, view, rule or policy:
+  dependents.py): refused whatever is allowed — the data or the pinning object has to be fixed first.
 The checks run in one transaction that is rolled back, each under a statement timeout.
 """
 
@@ -20,6 +21,7 @@ import psycopg
 from psycopg import sql
 
 from ..errors import SchemaApplyRefused
+from . import dependents
 from .guard import CHECK, DESTRUCTIVE, SAFE, Finding
 
 STATEMENT_TIMEOUT = "120s"
@@ -53,10 +55,13 @@ class Assessed:
     finding: Finding
     counts: list[int] | None = None  # one per probe effect; None when not counted
     error: str = ""
+    pinned_by: list[str] = field(default_factory=list)  # database objects that pin the altered column
 
     @property
     def status(self) -> str:
         f = self.finding
+        if self.pinned_by:
+            return "blocked"
         if f.verdict == SAFE:
             return "safe"
         effects = f.probe.effects if f.probe is not None else ()
@@ -69,12 +74,17 @@ class Assessed:
     def describe(self) -> str:
         text = self.finding.line()
         probe = self.finding.probe
+        if self.pinned_by:
+            text += f": the column is pinned by {', '.join(self.pinned_by)} ({PINNED_WHY})"
         if probe is None:
             return text
         if self.counts is None:
             return f"{text} (rows not counted: {self.error or 'no database access'})"
         effects = [f"{rows(n)} {effect}" for n, (effect, _) in zip(self.counts, probe.effects, strict=True)]
         return f"{text}: {'; '.join(effects)}"
+
+
+PINNED_WHY = "PostgreSQL refuses to alter or drop a column that a trigger, view, rule or policy names"
 
 
 @dataclass
@@ -108,9 +118,20 @@ class GuardReport:
     def refuse_if_needed(self, path: Path, *, allowed: bool, how_to_allow: str) -> None:
         """Raise SchemaApplyRefused for blocked changes, and for destructive ones unless allowed."""
         if self.blocked:
+            pinned = sum(1 for a in self.blocked if a.pinned_by)
+            causes = {"on the data in the database": len(self.blocked) - pinned, "on a column a database object pins": pinned}
+            found = {cause: n for cause, n in causes.items() if n}
+            why = next(iter(found)) if len(found) == 1 else "(" + ", ".join(f"{n} {c}" for c, n in found.items()) + ")"
+            fixes = ["fix the rows counted above"] if len(self.blocked) > pinned else []
+            if pinned:
+                fixes.append(
+                    "re-create each pinning object without naming the column (a trigger tests `NEW.x IS DISTINCT FROM "
+                    "OLD.x` in its function instead; db-init/README.md) in a db-init file that a boot applies before "
+                    "this snapshot (an earlier release, or a pre-schema file)"
+                )
             raise SchemaApplyRefused(
-                f"refusing to apply {path}: {len(self.blocked)} change(s) would fail on the data in the database",
-                "fix the rows counted above (or change the snapshot), then apply again; no setting overrides this, "
+                f"refusing to apply {path}: {len(self.blocked)} change(s) would fail {why}",
+                f"{'; '.join(fixes)} (or change the snapshot), then apply again; no setting overrides this, "
                 "the database itself would reject the change",
                 details="\n".join(f"  {a.describe()}" for a in self.blocked + self.destructive),
             )
@@ -126,8 +147,13 @@ class GuardReport:
 def assess(findings: list[Finding], conn: psycopg.Connection | None) -> GuardReport:
     """Count the affected rows of every finding with a probe (nothing is written: the transaction rolls back)."""
     report = GuardReport([Assessed(f) for f in findings])
+    if conn is None:
+        return report
+    pins = dependents.by_column(dependents.pinned(conn))
+    for a in report.items:
+        a.pinned_by = pins.get(a.finding.alters, []) if a.finding.alters else []
     probed = [a for a in report.items if a.finding.probe is not None and a.finding.verdict in (DESTRUCTIVE, CHECK)]
-    if conn is None or not probed:
+    if not probed:
         return report
     with conn.transaction(force_rollback=True):
         conn.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'")

@@ -50,6 +50,7 @@ class NativeStack(StackLifecycle):
         env: dict[str, str] | None = None,
         health_timeout: float = 180,
         from_template: bool = False,
+        tree: Path | None = None,
     ) -> None:
         if from_template and persistent:
             raise StackError("a persistent (dev) stack cannot start from a template database", "drop from_template")
@@ -58,11 +59,12 @@ class NativeStack(StackLifecycle):
         self.origin = "empty"  # the first boot's database: empty, template (a copy), or restart (an existing one)
         self.state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="trm-stack-"))
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        root = pins.repo_root()
-        self.snapshot_path = Path(snapshot_path) if snapshot_path else root / "snapshots" / "schema.yaml"
-        self.db_init_dir = Path(db_init_dir) if db_init_dir else root / "db-init"
+        self.install: DirectusInstall | None = None
+        self.use_tree(tree or pins.repo_root())
+        self.snapshot_path = Path(snapshot_path) if snapshot_path else self.snapshot_path
+        self.db_init_dir = Path(db_init_dir) if db_init_dir else self.db_init_dir
         # Built from extensions/ into the stack unless a prepared directory is given.
-        self.extensions_src = None if extensions_dir else root / "extensions"
+        self.extensions_src = None if extensions_dir else self.extensions_src
         self.extensions_dir = Path(extensions_dir) if extensions_dir else self.state_dir / "extensions"
         self.health_timeout = health_timeout
         self.info = StackInfo.load_or_new(
@@ -87,9 +89,17 @@ class NativeStack(StackLifecycle):
         )
         self.redis = RedisServer(self.state_dir, port=ports["redis"], password=self.info.redis_password)
         self.directus_process: subprocess.Popen | None = None
-        self.install: DirectusInstall | None = None
         self.boots = 0
-        self.extensions_ready = False  # built (or taken from the cache) once per stack object
+
+    def use_tree(self, tree: Path) -> None:
+        """Boot checkout `tree` from now on: its snapshot, db-init, extensions, entrypoint, Directus pin and
+        boot-step code (the upgrade gate boots a base ref's checkout, then the working tree's, on one database)."""
+        self.tree = Path(tree).resolve()
+        self.snapshot_path = self.tree / "snapshots" / "schema.yaml"
+        self.db_init_dir = self.tree / "db-init"
+        self.extensions_src: Path | None = self.tree / "extensions"
+        self.extensions_ready = False  # built (or taken from the cache) once per stack object and tree
+        self.install = None
 
     # -- info -------------------------------------------------------------------------------------
 
@@ -132,7 +142,7 @@ class NativeStack(StackLifecycle):
     def start(self, *, boot: bool = True) -> StackInfo:
         t0 = time.monotonic()
         self.refuse_vanished_database()
-        self.install = ensure_directus()
+        self.install = ensure_directus(root=self.tree)
         self.origin = "restart" if self.postgres.initialized else "template" if self.from_template else "empty"
         self.template = template.prepare(self) if self.origin == "template" else None
         self.postgres.start()
@@ -177,7 +187,7 @@ class NativeStack(StackLifecycle):
 
     def boot_env(self, port: int | None = None) -> dict[str, str]:
         """Process environment of the entrypoint: the same settings plus the native command overrides."""
-        self.install = self.install or ensure_directus()
+        self.install = self.install or ensure_directus(root=self.tree)
         config = self.directus_config(port)
         config_path = self.write_config(config, port)
         cli = " ".join(self.install.cli_command())
@@ -198,6 +208,8 @@ class NativeStack(StackLifecycle):
             }
         )
         env.update({k: v for k, v in self.extra_env.items() if k.startswith("TRM_")})
+        if self.tree != pins.repo_root().resolve():
+            env["PYTHONPATH"] = str(self.tree / "src")  # the boot steps run that checkout's own toolchain
         return env
 
     def launch(self, port: int, log_path: Path) -> subprocess.Popen:
@@ -205,7 +217,7 @@ class NativeStack(StackLifecycle):
 
         boot() uses it for the stack's own Directus; more processes on other ports share the
         stack's database and Redis like replicas of one service (the concurrent-boot test)."""
-        self.install = self.install or ensure_directus()
+        self.install = self.install or ensure_directus(root=self.tree)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "uploads").mkdir(exist_ok=True)
         self.extensions_dir.mkdir(parents=True, exist_ok=True)
@@ -216,7 +228,7 @@ class NativeStack(StackLifecycle):
             if built:
                 console.info(f"extensions: {', '.join(built)}")
             self.extensions_ready = True
-        entrypoint = pins.repo_root() / "image" / "entrypoint.sh"
+        entrypoint = self.tree / "image" / "entrypoint.sh"
         with open(log_path, "w") as log:
             return subprocess.Popen(
                 ["bash", str(entrypoint)],

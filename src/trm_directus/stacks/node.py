@@ -103,12 +103,13 @@ def lock_hash(package_dir: Path) -> str:
     return h.hexdigest()[:12]
 
 
-def ensure_directus(package_dir: Path | None = None) -> DirectusInstall:
-    """The cached Directus install for the pinned version and lockfile; installs it when missing."""
+def ensure_directus(package_dir: Path | None = None, *, root: Path | None = None) -> DirectusInstall:
+    """The cached Directus install for the version and lockfile pinned in checkout `root` (default: this one);
+    installs it when missing."""
     node = find_node()
-    package_dir = package_dir or pins.native_package_dir()
-    version = pins.directus_version()
-    problems = pins.native_package_problems()
+    package_dir = package_dir or pins.native_package_dir(root)
+    version = pins.directus_version(root)
+    problems = pins.native_package_problems(root)
     if problems:
         raise StackError(
             "the native Directus package does not follow the pin", "fix image/native/ to match", log_tail="\n".join(problems)

@@ -171,6 +171,7 @@ def bench(repeat: int = 3) -> dict[str, Any]:
         with console.step("timing bench setup (230 entries, 7 stages, 58 waypoints each, rules)"):
             world = setup(api, stack.info.dsn)
         write_s, floor_s, again_s, pen_s, res_s, write_cpu, floor_cpu = [], [], [], [], [], [], []
+        pen_cpu, res_cpu = [], []  # server CPU of the writes that fire the ranking triggers
         with psycopg.connect(stack.info.dsn) as conn:
             backend = conn.info.backend_pid  # its CPU time: what a write costs whatever the machine's load
             speeding = conn.execute(
@@ -193,9 +194,13 @@ def bench(repeat: int = 3) -> dict[str, Any]:
                     again_s.append(_timed(lambda b=batch: _tx(conn, CROSSINGS, [b])))
                 picked = [rng.choice(world["entries"]) for _ in range(PENALTIES_PER_STAGE)]
                 rows = [penalty_row(e, s, speeding, i) for i, e in enumerate(picked)]
+                c0 = backend_cpu_seconds(backend)
                 pen_s.append(_timed(lambda r=rows: _tx(conn, PENALTY, r)))
+                pen_cpu.append(backend_cpu_seconds(backend) - c0)
                 results = [(e["id"], s["stage"]["id"], 3 * 3600 + rng.randint(0, 5400)) for e in world["entries"]]
+                c0 = backend_cpu_seconds(backend)
                 res_s.append(_timed(lambda r=results: _tx(conn, ELAPSED, r)))  # the stage's re-rank runs at commit
+                res_cpu.append(backend_cpu_seconds(backend) - c0)
             counts = {
                 t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                 for t in (
@@ -263,6 +268,8 @@ def bench(repeat: int = 3) -> dict[str, Any]:
         "timing_crossings_again_s": again_s[0],
         "timing_penalties_stage_s": max(pen_s),
         "timing_results_stage_s": max(res_s),
+        "timing_penalties_cpu_s": sum(pen_cpu),
+        "timing_results_cpu_s": sum(res_cpu),
         "timing_ranking_read_p95_s": _p95(overall),
         "timing_ranking_class_p95_s": _p95(in_class),
         "timing_ranking_sql_p95_s": _p95(live),
