@@ -32,6 +32,7 @@ COMMANDS = (
     "course-import",
     "course-export",
     "rules-import",
+    "gateway-sim",
     "pins",
     "preflight",
     "boot-steps",

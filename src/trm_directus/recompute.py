@@ -2,56 +2,19 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import datetime, timedelta
-from urllib.parse import unquote, urlparse
 
 import psycopg
+
+from . import resp
 
 STREAM = "recompute:requests"
 
 
-def _command(sock_file, *args: str) -> None:
-    parts = [f"*{len(args)}\r\n".encode()]
-    for a in args:
-        b = a.encode()
-        parts += [f"${len(b)}\r\n".encode(), b, b"\r\n"]
-    sock_file.write(b"".join(parts))
-    sock_file.flush()
-
-
-def _reply(f):
-    line = f.readline().rstrip(b"\r\n")
-    kind, rest = line[:1], line[1:].decode()
-    if kind == b"+":
-        return rest
-    if kind == b"-":
-        raise RuntimeError(f"redis: {rest}")
-    if kind == b":":
-        return int(rest)
-    if kind == b"$":
-        n = int(rest)
-        return None if n < 0 else f.read(n + 2)[:-2].decode()
-    if kind == b"*":
-        n = int(rest)
-        return None if n < 0 else [_reply(f) for _ in range(n)]
-    raise RuntimeError(f"redis: unexpected reply {line!r}")
-
-
-def redis_call(url: str, *args: str, timeout: float = 5) -> object:
-    u = urlparse(url)
-    with socket.create_connection((u.hostname or "127.0.0.1", u.port or 6379), timeout=timeout) as s, s.makefile("rwb") as f:
-        if u.password:  # stacks' Redis requires a password (other local accounts must not use it)
-            _command(f, "AUTH", *([u.username] if u.username else []), unquote(u.password))
-            _reply(f)
-        _command(f, *args)
-        return _reply(f)
-
-
 def read_stream(url: str, start: str = "-", stream: str = STREAM) -> list[tuple[str, dict[str, str]]]:
     """Every entry of the stream from `start` (XRANGE): [(entry id, {field: value})] in stream order."""
-    entries = redis_call(url, "XRANGE", stream, start, "+") or []
-    return [(eid, dict(zip(fields[::2], fields[1::2], strict=True))) for eid, fields in entries]
+    entries = resp.call(url, "XRANGE", stream, start, "+") or []
+    return [(eid, resp.fields(flat)) for eid, flat in entries]
 
 
 def insert_positions(dsn: str, imei: str, start: datetime, count: int, every: timedelta = timedelta(seconds=1)) -> None:

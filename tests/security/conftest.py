@@ -20,9 +20,10 @@ import yaml
 
 from tests.conftest import REPO
 from tests.integration.access_world import A_USERS, PASSWORD, World
+from trm_directus import resp
 from trm_directus.directus_api import Directus
 from trm_directus.errors import DirectusError
-from trm_directus.recompute import STREAM, insert_positions, redis_call
+from trm_directus.recompute import STREAM, insert_positions
 from trm_directus.stacks.native import NativeStack
 
 # B's people by org role (seeds/adriatic-trail-club.yaml); cora is org-admin of B and a participant in A.
@@ -71,7 +72,7 @@ class Fingerprint:
     def take(self) -> dict[str, Any]:
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             state: dict[str, Any] = {t: (digest, n) for t, digest, n in conn.execute(self.sql).fetchall()}
-        state["redis " + STREAM] = redis_call(self.redis_url, "XLEN", STREAM)
+        state["redis " + STREAM] = resp.call(self.redis_url, "XLEN", STREAM)
         return state
 
     @staticmethod

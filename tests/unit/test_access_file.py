@@ -13,7 +13,7 @@ from trm_directus.errors import ArtifactError
 
 KINDS = registry.kinds("access")
 ORG_POLICIES = set(ORG_ROLES)
-OWN_ENTRY = {"entries", "devices", *access_table.ENTRY_PARTS}
+OWN_ENTRY = {"entries", "devices", "commands", *access_table.ENTRY_PARTS}
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +39,15 @@ def test_every_collection_has_access_rules_for_the_org_roles(repo, doc):
     readable = {p["collection"] for p in doc.section(PERMISSIONS) if p["action"] == "read" and p["policy"] in ORG_POLICIES}
     missing = schema_collections(repo) - readable
     assert missing == set(), f"collections nobody but an administrator can read: {sorted(missing)}"
-    assert set(access_table.ORG_PATH) | set(access_table.BY_REGISTRATION) >= schema_collections(repo)
-    # the org-admin manages every collection of its organisations
+    scoped = set(access_table.ORG_PATH) | set(access_table.BY_REGISTRATION) | set(access_table.VIA) | set(access_table.GLOBAL)
+    assert scoped >= schema_collections(repo)
+    # the org-admin manages every collection of its organisations (commands: the system writes after the create)
     admin = {(p["collection"], p["action"]) for p in doc.section(PERMISSIONS) if p["policy"] == "org-admin"}
-    for c in schema_collections(repo) - {"organizations", *access_table.BY_REGISTRATION}:
+    for c in schema_collections(repo) - {"organizations", *access_table.BY_REGISTRATION, *access_table.VIA, *access_table.GLOBAL}:
         assert {(c, a) for a in access_table.CRUD} <= admin, c
+    assert {("commands", "create"), ("commands", "read")} <= admin and ("commands", "update") not in admin
+    writes = [p for p in doc.section(PERMISSIONS) if p["collection"] in access_table.GLOBAL and p["action"] != "read"]
+    assert writes == [], "reference data is written by administrators only"
 
 
 def test_the_public_policy_reads_nothing_and_org_policies_are_linked_per_user_not_by_role(doc):
@@ -67,7 +71,9 @@ def test_the_hook_and_the_access_file_take_the_organisation_from_the_same_table(
     """org-scope.json is read by the trm-integrity hook (which org a new row is in) and builds every org filter here."""
     scope = json.loads((repo / "extensions" / "trm-integrity" / "src" / "org-scope.json").read_text())
     assert {c: tuple(p) for c, p in scope["paths"].items()} == access_table.ORG_PATH
-    assert set(scope["paths"]) | set(scope["registered"]) == schema_collections(repo)
+    kinds = (scope["paths"], scope["registered"], scope["via"], scope["global"])
+    assert set().union(*kinds) == schema_collections(repo)
+    assert sum(len(k) for k in kinds) == len(schema_collections(repo)), "a collection belongs to one kind of scope"
     for path in scope["paths"].values():
         assert all(step in scope["parents"] for step in path), path
     # every org filter of a policy follows the collection's path: stages through event_id, never organization_id
@@ -80,8 +86,8 @@ def test_the_hook_and_the_access_file_take_the_organisation_from_the_same_table(
 
 def test_every_org_rule_is_scoped_by_the_users_role_in_that_organisation(doc):
     for p in doc.section(PERMISSIONS):
-        if p["policy"] not in ORG_POLICIES:
-            continue
+        if p["policy"] not in ORG_POLICIES or p["collection"] in access_table.GLOBAL:
+            continue  # reference data (command kinds): every org role reads all of it
         text = json.dumps(p["permissions"] if p["action"] != "create" else p["validation"])
         if p["action"] == "create" and p["collection"] in access_table.BY_REGISTRATION:
             assert p["permissions"] is None  # a catalogue row belongs to no one until registered

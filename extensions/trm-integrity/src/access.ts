@@ -28,6 +28,7 @@ export type Who = { user?: string | null; admin?: boolean } | null | undefined;
 const PARENTS: Record<string, string> = scope.parents;
 const PATHS: Record<string, string[]> = scope.paths;
 const REGISTERED: Record<string, string[]> = scope.registered;
+const VIA: Record<string, string[]> = scope.via;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The organisation a new row of `collection` belongs to: undefined when the collection has no parent
@@ -59,9 +60,24 @@ async function rolesWithCreate(db: Db, user: string, collection: string, org: st
 	return result.rows;
 }
 
+/** The organisations holding the item a `via` row points at (commands: those that registered the device). */
+async function holders(db: Db, collection: string, payload: Row): Promise<string[]> {
+	const [field, registered] = VIA[collection]!;
+	const item = payload[field!];
+	if (typeof item !== 'string' || !UUID.test(item)) return [];
+	const [table, column] = REGISTERED[registered!]!;
+	return (await db(table!).where({ [column!]: item }).pluck('organization_id')) as string[];
+}
+
 export async function checkCreateRole(db: Db, collection: string, payload: Row, who: Who): Promise<void> {
 	if (!who || who.admin || collection.startsWith('directus_')) return;
 	if (!who.user) throw new Forbidden({ reason: "You don't have permission to access this" });
+	if (collection in VIA) {
+		for (const org of await holders(db, collection, payload)) {
+			if ((await rolesWithCreate(db, who.user, collection, org)).some((r) => r['may'])) return;
+		}
+		throw new Forbidden({ reason: `creating ${collection} needs an org role that may create it in an organisation holding the ${VIA[collection]![1]!.replace(/s$/, '')}` });
+	}
 	const org = await organisationOf(db, collection, payload);
 	if (org === null && (PATHS[collection]?.length ?? 0) > 0) return; // no or unknown parent: Directus refuses it
 	const registered = collection in REGISTERED;

@@ -6,7 +6,12 @@
  * (segments.controls_close_at, recomputed after starts or a segment's maximum time change).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { hostname } from 'node:os';
 import { defineHook } from '@directus/extensions-sdk';
+import { checkKindSchema, checkNewCommand } from './commands/checks';
+import { startReplyConsumer } from './commands/replies';
+import { deliver } from './commands/route';
+import { expire } from './commands/timeouts';
 import { checkCrew, checkEntry, checkEventDiscipline } from './discipline/checks';
 import { flushPending } from './faulty/outbox';
 import type { Db, Row } from './shared/types';
@@ -15,6 +20,8 @@ import { checkOpenable, openStages } from './stages/open';
 
 /** Every 15 s: a pending request reaches the stream at most ~15 s after Redis is back. */
 export const RESEND_CRON = '*/15 * * * * *';
+/** Every 2 s: queued commands are delivered at most ~2 s after Redis is back; timeouts are 2 s precise. */
+export const COMMANDS_CRON = '*/2 * * * * *';
 
 type Context = { database?: unknown; accountability?: unknown; schema?: unknown };
 type StagesWriter = new (
@@ -140,6 +147,45 @@ export default defineHook(({ filter, action, schedule }, { database, env, logger
 	});
 
 	const redisUrl = typeof env['REDIS'] === 'string' ? env['REDIS'] : '';
+
+	// --- device commands (commands/*: the contract with the gateways is in extensions/README.md) ----
+	filter('commands.items.create', async (payload, _meta, context) => {
+		await checkNewCommand(dbOf(context), payload as Row);
+		return payload;
+	});
+	for (const event of ['create', 'update']) {
+		filter(`command_kinds.items.${event}`, async (payload) => {
+			checkKindSchema(payload as Row);
+			return payload;
+		});
+	}
+	const deliverCommands = async (ids: string[] | null): Promise<void> => {
+		try {
+			const r = await deliver(database as unknown as Db, redisUrl, ids);
+			if (r.queued > 0) logger.warn(`commands: ${r.queued} still queued: ${r.error ?? 'unknown error'}`);
+		} catch (e) {
+			logger.error(`commands: delivery failed: ${e instanceof Error ? e.message : String(e)}`);
+		}
+	};
+	// After the create's commit (an action: nothing is sent for a create Directus refuses).
+	action('commands.items.create', async (meta) => {
+		const key = (meta as { key?: unknown }).key;
+		if (typeof key === 'string') await deliverCommands([key]);
+	});
+	schedule(COMMANDS_CRON, async () => {
+		await deliverCommands(null);
+		try {
+			const r = await expire(database as unknown as Db);
+			if (r.timed_out + r.failed > 0) logger.info(`commands: ${r.timed_out} timed out, ${r.failed} never delivered`);
+		} catch (e) {
+			logger.error(`commands: timeouts failed: ${e instanceof Error ? e.message : String(e)}`);
+		}
+	});
+	let consumer: { stop: () => void } | null = null;
+	action('server.start', () => {
+		if (redisUrl && !consumer) consumer = startReplyConsumer(database as unknown as Db, redisUrl, `${hostname()}:${process.pid}`, logger);
+	});
+	action('server.stop', () => consumer?.stop());
 	schedule(RESEND_CRON, async () => {
 		try {
 			const r = await flushPending(database as unknown as Db, redisUrl);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCommand, parseRedisUrl, parseReply } from '../src/faulty/resp';
+import { encodeCommand, parseRedisUrl, parseReply } from '../src/shared/resp';
 
 describe('RESP', () => {
 	it('encodes commands as arrays of bulk strings, counting UTF-8 bytes', () => {

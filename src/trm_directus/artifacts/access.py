@@ -16,7 +16,7 @@ import psycopg
 from ..errors import ArtifactError
 from .kind import Item, Key, Kind, KindDiff, new_uuid
 
-# organization_users.role: each names a policy (access_table.py, trm-integrity links.ts ORG_ROLES)
+# organization_users.role: each names a policy (access_table.py; the policy-link trigger of db-init/post/107)
 ORG_ROLES = ("org-admin", "race-director", "timekeeper", "marshal", "participant", "viewer")
 
 

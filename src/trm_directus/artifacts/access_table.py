@@ -30,6 +30,7 @@ import yaml
 
 from ..pins import repo_root
 from . import document, registry
+from .access import ORG_ROLES
 
 ME = "$CURRENT_USER"
 C, R, U, D = "create", "read", "update", "delete"
@@ -52,6 +53,9 @@ PARENTS = {
     "segment_id": ".events.stages.segments.id",
 }
 BY_REGISTRATION = tuple(_SCOPE["registered"])
+# collection -> (field, registered collection): rows of the organisations that hold the referenced item.
+VIA: dict[str, tuple[str, str]] = {c: (f, r) for c, (f, r) in _SCOPE["via"].items()}
+GLOBAL = tuple(_SCOPE["global"])  # reference data: every org role reads it, administrators write it
 COURSE = ("stages", "segments", "geofences", "waypoints", "speed_limit_zones", "waypoint_radius_defaults")
 ENTRY_PARTS = ("entry_crew", "entry_devices", "entry_penalties", "entry_segment_starts", "entry_crossings", "stage_results")
 NAMES = ["id", "first_name", "last_name"]
@@ -71,6 +75,9 @@ def in_org(collection: str, role: str) -> dict:
     """Rows of `collection` in organisations where the current user has `role`."""
     if collection in BY_REGISTRATION:
         return {"registrations": {"organization_id": member(role)}}
+    if collection in VIA:
+        field, registered = VIA[collection]
+        return {field: in_org(registered, role)}
     if collection == "directus_users":  # people whose own membership there is accepted: no contacts before consent
         return {"memberships": {"status": {"_eq": ACTIVE}, "organization_id": member(role)}}
     f: dict = member(role)
@@ -194,6 +201,22 @@ def permissions(schema: dict) -> list[dict[str, Any]]:
     t.add("viewer", "entry_crew", (R,), fields=["id", "entry_id", "user_id", "role"])
     t.add("viewer", "stage_results", (R,), where={"published_at": {"_nnull": True}})
     t.add("viewer", "directus_users", (R,), fields=NAMES)
+    # device commands (issue 28): sent by marshals, race directors and org admins of an organisation
+    # holding the device; everything after the create is the system's. Participants read the commands
+    # of their own entry's devices. Kinds are reference data every org role reads.
+    for role in ("org-admin", "race-director", "marshal"):
+        t.add(role, "commands", (R,))
+        t.items.append(
+            {
+                **_plain(role, "commands", C, ["device_id", "kind", "parameters"], None),
+                "validation": {"device_id": {"_in": f"{ME}.memberships.organization_id.devices.device_id"}},
+            }
+        )
+    t.add("timekeeper", "commands", (R,))
+    t.add("participant", "commands", (R,), where={"device_id": {"assignments": own_entry(("entry_id",))}}, org=False)
+    for role in ORG_ROLES:
+        for c in GLOBAL:
+            t.add(role, c, (R,), org=False)
     # member: every account, its own profile.
     mine = {"id": {"_eq": ME}}
     t.items.append(_plain("member", "directus_users", R, ["*"], mine))

@@ -224,7 +224,7 @@ RELATIONS = [
 # Field order in the admin UI forms (ids first, relations where a person looks for them).
 ORDER = {
     "organizations": ["id", "name", "slug", "members", "vehicles", "devices", "events", "created_at", "updated_at"],
-    "organization_users": ["id", "organization_id", "user_id", "role", "created_at"],
+    "organization_users": ["id", "organization_id", "user_id", "role", "status", "created_at"],
     "vehicles": ["id", "make", "model", "year", "cc", "plate", "vin", "registrations", "created_at", "updated_at"],
     "devices": ["id", "imei", "model", "serial_number", "registrations", "created_at", "updated_at"],
     "organization_vehicles": ["id", "organization_id", "vehicle_id", "registered_at"],

@@ -12,6 +12,26 @@ from typing import Any
 SLUG_RE = "^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
+def string_pk(
+    name: str, *, note: str, max_length: int = 40, regex: str | None = None, message: str | None = None
+) -> dict[str, Any]:
+    """A primary key people type and read (a code such as `getgps`), instead of a generated uuid."""
+    return {
+        "field": name,
+        "type": "string",
+        "meta": _meta(
+            note,
+            "half",
+            True,
+            interface="input",
+            options={"font": "monospace", "trim": True},
+            validation=_rule(name, [{name: {"_regex": regex}}] if regex else [], True),
+            validation_message=message,
+        ),
+        "schema": {"is_primary_key": True, "max_length": max_length, "has_auto_increment": False, "is_nullable": False},
+    }
+
+
 def uuid_pk() -> dict[str, Any]:
     return {
         "field": "id",
@@ -270,23 +290,27 @@ class M2O:
     width: str = "half"
     indexed: bool = False  # a B-tree index Directus owns (is_indexed), for lookups no composite index covers
     label: str | None = None  # what forms and list headers show; default: the field without "_id", as words
+    key_length: int | None = None  # the related collection's primary key is a string of this length (string_pk)
+    special: tuple[str, ...] = ("m2o",)  # ("user-created",): Directus fills it with the creating user
 
     def field_payload(self) -> dict[str, Any]:
+        key = {"max_length": self.key_length} if self.key_length else {}
         return {
             "field": self.field,
-            "type": "uuid",
+            "type": "string" if self.key_length else "uuid",
             "meta": _meta(
                 self.note,
                 self.width,
                 self.required,
                 interface="select-dropdown-m2o",
-                special=["m2o"],
+                special=list(self.special),
+                readonly=True if "user-created" in self.special else None,
                 options={"template": self.template},
                 display="related-values",
                 display_options={"template": self.template},
                 translations=label_translations(self.label or relation_label(self.field)),
             ),
-            "schema": {"is_nullable": not self.required, **({"is_indexed": True} if self.indexed else {})},
+            "schema": {"is_nullable": not self.required, **key, **({"is_indexed": True} if self.indexed else {})},
         }
 
     def relation_payload(self) -> dict[str, Any]:
@@ -329,6 +353,7 @@ class Collection:
     sort_field: str | None = None
     archive: tuple[str, str, str] | None = None  # field, archive value, unarchive value
     color: str | None = None
+    primary: dict[str, Any] | None = None  # default: a uuid `id` (uuid_pk); string_pk for a typed code
 
     def payload(self) -> dict[str, Any]:
         meta: dict[str, Any] = {
@@ -349,7 +374,7 @@ class Collection:
                 unarchive_value=self.archive[2],
                 archive_app_filter=True,
             )
-        fields = [uuid_pk(), *self.fields]
+        fields = [self.primary or uuid_pk(), *self.fields]
         for i, f in enumerate(fields, start=1):
             f["meta"]["sort"] = i
         return {"collection": self.name, "meta": meta, "schema": {}, "fields": fields}

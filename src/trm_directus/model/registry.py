@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import catalogue, course, registration, timing
+from . import catalogue, course, operations, registration, timing
 
-DOMAINS: tuple[ModuleType, ...] = (catalogue, registration, course, timing)
+DOMAINS: tuple[ModuleType, ...] = (catalogue, registration, course, timing, operations)
 
 
 def collections() -> list:

@@ -7,7 +7,7 @@
  */
 import type { Db, Row } from '../shared/types';
 import { STREAM, streamFields, type FaultyFlagRequest, type RecordedRequest } from './request';
-import { sendCommands } from './resp';
+import { sendCommands } from '../shared/resp';
 
 const TABLE = 'recompute_requests';
 

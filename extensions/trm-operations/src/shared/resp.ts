@@ -1,7 +1,8 @@
 /**
- * A minimal Redis client (RESP2 over node:net) for the one thing the operations need: XADD to a
- * stream, with a hard timeout so a Redis that is down never holds a request. One connection per
- * call: flag requests are rare, and a short-lived connection needs no reconnect logic.
+ * A minimal Redis client (RESP2 over node:net) for what the operations need: XADD to streams, GET a
+ * session key, read a consumer group, each with a hard timeout so a Redis that is down never holds a
+ * request. One connection per call: a short-lived connection needs no reconnect logic (on loopback
+ * it costs about a millisecond).
  */
 import { connect } from 'node:net';
 
