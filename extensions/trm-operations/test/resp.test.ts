@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCommand, parseRedisUrl, parseReply } from '../src/shared/resp';
+import { encodeCommand, parseRedisUrl, parseReply, sendCommands } from '../src/shared/resp';
 
 describe('RESP', () => {
 	it('encodes commands as arrays of bulk strings, counting UTF-8 bytes', () => {
@@ -26,5 +26,21 @@ describe('RESP', () => {
 		expect(parseRedisUrl('redis://127.0.0.1:6390')).toEqual({ host: '127.0.0.1', port: 6390, username: null, password: null, db: 0 });
 		expect(parseRedisUrl('redis://u:p%40ss@h/2')).toEqual({ host: 'h', port: 6379, username: 'u', password: 'p@ss', db: 2 });
 		expect(() => parseRedisUrl('rediss://h')).toThrow(/only redis/);
+	});
+});
+
+describe('a Redis that closes the connection before answering', () => {
+	it('rejects instead of waiting forever (Redis stopped during a blocking read)', async () => {
+		const { createServer } = await import('node:net');
+		const server = createServer((socket) => socket.destroy());
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		const port = (server.address() as { port: number }).port;
+		try {
+			await expect(sendCommands(`redis://127.0.0.1:${port}`, [['XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '2000', 'STREAMS', 's', '>']], 10000)).rejects.toThrow(
+				'closed the connection before answering',
+			);
+		} finally {
+			server.close();
+		}
 	});
 });

@@ -87,11 +87,18 @@ export function sendCommands(url: string, commands: readonly (readonly string[])
 	return new Promise((resolve, reject) => {
 		const socket = connect({ host: target.host, port: target.port });
 		let buf = Buffer.alloc(0);
+		let settled = false;
 		const replies: Reply[] = [];
 		const fail = (err: Error): void => {
+			settled = true;
 			socket.destroy();
 			reject(err);
 		};
+		// Redis stopping closes the connection without an error event: without this, a blocking read
+		// (XREADGROUP … BLOCK) would wait forever and the reply consumer would never read again.
+		socket.on('close', () => {
+			if (!settled) fail(new Error(`redis ${target.host}:${target.port} closed the connection before answering`));
+		});
 		socket.setTimeout(timeoutMs, () => fail(new Error(`redis ${target.host}:${target.port} did not answer within ${timeoutMs} ms`)));
 		socket.on('error', fail);
 		socket.on('connect', () => socket.write(Buffer.concat(all.map(encodeCommand))));
@@ -104,6 +111,7 @@ export function sendCommands(url: string, commands: readonly (readonly string[])
 				parsed = buf.length > 0 ? parseReply(buf) : null;
 			}
 			if (replies.length >= all.length) {
+				settled = true;
 				socket.end();
 				const error = replies.find((r): r is Error => r instanceof Error);
 				if (error) reject(new Error(`redis: ${error.message}`));
