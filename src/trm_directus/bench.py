@@ -84,6 +84,16 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "stage_open_rest_floor_s": (None, "baseline, same run: a PATCH of the same stage that opens nothing (notes)"),
     "stage_open_ratio": (None, "opening through REST / the plain SQL baseline (×, not seconds)"),
     "stage_open_load_average": (None, "1-minute load average of the machine at the end of the runs"),
+    # device commands (issue #28), bench_commands.py; ms
+    "commands_sent_p50_ms": (None, "1,000 commands: the API's 2xx to sent (XADD to the gateway's stream), p50"),
+    "commands_sent_p95_ms": (50.0, "1,000 commands: the API's 2xx to sent, p95"),
+    "commands_acked_p50_ms": (None, "the API's 2xx to acked (the gateway's answer on the row), p50"),
+    "commands_acked_p95_ms": (None, "the API's 2xx to acked, p95"),
+    "commands_xadd_rtt_p50_ms": (None, "baseline: plain XADD to the gateway's stream until its reply, p50"),
+    "commands_xadd_rtt_p95_ms": (None, "baseline: plain XADD until the reply, p95"),
+    "commands_acked_ratio": (2.0, "p95 create → acked / p95 of the plain XADD round trip (×, not ms)"),
+    "commands_1000_s": (None, "the 1,000 creates one after another, until the last is acked"),
+    "commands_load_average": (None, "1-minute load average at the end"),
     # access (issue #11): the same REST read as admin and as the org role (bench_access.py); ms
     **{
         f"access_{read}_{who}_{q}_ms": (200.0 if (who, q) == ("role", "p95") else None, f"{what}, as {who}, {q}")
@@ -347,6 +357,12 @@ def bench_upgrade(repeat: int = 1) -> dict[str, float]:
     return {"upgrade_gate_s": t2 - t1, "upgrade_drift_gate_s": t1 - t0, "upgrade_drift_ratio": (t2 - t1) / (t1 - t0)}
 
 
+def bench_commands(repeat: int = 1) -> dict[str, float]:
+    from . import bench_commands
+
+    return bench_commands.bench(repeat=repeat)
+
+
 def bench_access(repeat: int = 3) -> dict[str, float]:
     from . import bench_access
 
@@ -367,6 +383,7 @@ BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "stage-open": bench_stage_open,
     "access": bench_access,
     "upgrade": bench_upgrade,
+    "commands": bench_commands,
 }
 
 

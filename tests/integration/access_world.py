@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,6 +119,7 @@ class World:
         )
         o.waypoint = api.post("/items/waypoints", self.payload("waypoints", o))["id"]
         o.rows = {
+            "command_kinds": "getgps" if slug == "msc-albania" else "getinfo",  # reference data: no organisation's own
             "organizations": org,
             "events": event,
             "classes": o.klass,
@@ -130,6 +132,9 @@ class World:
             "entry_crew": self.one("entry_crew", entry_id=entry["id"])["id"],
             "entry_devices": self.one("entry_devices", entry_id=entry["id"])["id"],
         }
+        # a command to the organisation's reference device (no gateway holds it: it fails at once)
+        o.rows["commands"] = api.post("/items/commands", {"device_id": device, "kind": "getgps"})["id"]
+        self.settled(o.rows["commands"])
         for c in CREATABLE:
             if c not in o.rows:
                 body = self.payload(c, o)
@@ -146,12 +151,23 @@ class World:
                 o.rows[c] = api.post(f"/items/{c}", body)["id"]
         return o
 
+    def settled(self, command: str, timeout: float = 20) -> None:
+        """Wait until the system is done with a command (delivery is an action after the create)."""
+        deadline = time.monotonic() + timeout
+        while self.api.get(f"/items/commands/{command}", fields="status")["status"] in ("queued", "sent"):
+            assert time.monotonic() < deadline, f"command {command} still open after {timeout:g} s"
+            time.sleep(0.1)
+
     # -- payloads of valid new rows -----------------------------------------------------------------
 
     def payload(self, c: str, o: Org) -> dict:
         n = random.randint(1000, 9_000_000)
         if c == "organizations":
             return {"name": "Matrix Club", "slug": fresh("club")}
+        if c == "command_kinds":
+            return {"code": f"mk_{uuid.uuid4().hex[:10]}", "name": "Matrix kind", "timeout_seconds": 60}
+        if c == "commands":
+            return {"device_id": o.device, "kind": "getgps"}
         if c == "vehicles":
             return {"make": "Lada", "model": "Niva", "plate": fresh("MX")}
         if c == "devices":

@@ -24,7 +24,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("
 COURSE = ("stages", "segments", "geofences", "waypoints", "speed_limit_zones", "waypoint_radius_defaults")
 PARTS = ("entry_crew", "entry_devices", "entry_penalties", "entry_segment_starts", "entry_crossings", "stage_results")
 CATALOGUE = ("organizations", "organization_users", "organization_vehicles", "organization_devices", "vehicles", "devices")
-COLLECTIONS = (*CATALOGUE, "events", "classes", "entries", *COURSE, "penalty_formulas", *PARTS)
+OPERATIONS = ("commands", "command_kinds")
+COLLECTIONS = (*CATALOGUE, "events", "classes", "entries", *COURSE, "penalty_formulas", *PARTS, *OPERATIONS)
+# Reference data of no organisation: every org role reads all of it (the "other" row too), nobody but administrators writes it.
+GLOBAL = ("command_kinds",)
+PK = {"command_kinds": "code"}
 EVENT_READS = ("organizations", "events", "classes", "entries", *COURSE, "penalty_formulas", *PARTS, "vehicles", "devices")
 
 # What each org role may do in its own organisation (domain.md "Phase 4"), read independently of access_table.py.
@@ -34,6 +38,8 @@ SPEC: dict[str, dict[str, str]] = {
         "organizations": "ru",
         "vehicles": "cru",
         "devices": "cru",
+        "commands": "cr",  # the system writes the rest of a command's life
+        "command_kinds": "r",
     },
     "race-director": {
         **{c: "r" for c in ("organizations", "events", "classes", *CATALOGUE[1:4])},
@@ -41,14 +47,18 @@ SPEC: dict[str, dict[str, str]] = {
         "stage_results": "ru",
         "vehicles": "cr",
         "devices": "cr",
+        "commands": "cr",
+        "command_kinds": "r",
     },
-    "timekeeper": {**{c: "r" for c in EVENT_READS}, "entry_segment_starts": "ru"},
+    "timekeeper": {**{c: "r" for c in (*EVENT_READS, *OPERATIONS)}, "entry_segment_starts": "ru"},
     # entry notes only while the event runs: Rally Albania 2026 (June) is not running, so "r" only.
-    "marshal": {c: "r" for c in EVENT_READS},
-    # the reference rows of A hang off entry 301, the participant's own entry
-    "participant": {c: "r" for c in ("organizations", "events", "classes", "stages", "vehicles", "devices", "entries", *PARTS)},
+    "marshal": {**{c: "r" for c in EVENT_READS}, "commands": "cr", "command_kinds": "r"},
+    # the reference rows of A hang off entry 301, the participant's own entry (its device's command too)
+    "participant": {
+        c: "r" for c in ("organizations", "events", "classes", "stages", "vehicles", "devices", "entries", *PARTS, *OPERATIONS)
+    },
     # the reference stage result is not published: a viewer sees published results only
-    "viewer": {c: "r" for c in ("organizations", "events", "classes", "stages", "entries", "entry_crew")},
+    "viewer": {c: "r" for c in ("organizations", "events", "classes", "stages", "entries", "entry_crew", "command_kinds")},
 }
 # Collections a role reads some rows of without the reference row: a read of the reference row is an
 # empty list. Any other collection without "r" is one no policy of the user reads at all: Directus
@@ -89,6 +99,8 @@ UPDATE = {
     "speed_limit_zones": ("name", lambda v: (v or "") + " x"),
     "waypoint_radius_defaults": ("open_radius_m", lambda v: v + 1),
     "penalty_formulas": ("note", lambda v: (v or "") + " x"),
+    "commands": ("answer", lambda v: (v or "") + " x"),
+    "command_kinds": ("name", lambda v: v + " x"),
 }
 
 
@@ -115,7 +127,7 @@ class Matrix:
         self.w = world
         self.cells: list[tuple[str, str, str, str, bool, str]] = []  # role, collection, action, target, allowed, detail
 
-    def row(self, c: str, rid: Any) -> dict | None:
+    def row(self, c: str, rid: Any) -> dict | None:  # by primary key, whatever its name
         status, data = call(self.w.api, "GET", f"/items/{c}/{rid}")
         return data if status == 200 else None
 
@@ -126,18 +138,19 @@ class Matrix:
         """The id of the row a create made when Directus answered without it (the user may not read it back)."""
         keys = ("plate", "imei", "slug", "user_id", "vehicle_id", "device_id", "race_number", "code", "name", "ts", "sort_order")
         key = next(k for k in (*keys, *body) if k in body and not isinstance(body[k], dict))
-        [row] = self.w.api.get(f"/items/{c}", filter=json.dumps({key: {"_eq": body[key]}}), fields="id")
-        return row["id"]
+        pk = PK.get(c, "id")
+        [row] = self.w.api.get(f"/items/{c}", filter=json.dumps({key: {"_eq": body[key]}}), fields=pk)
+        return row[pk]
 
     def count(self, c: str) -> int:
         return int(self.w.api.get(f"/items/{c}", aggregate={"count": "*"})[0]["count"])
 
     def run(self, role: str, user: Directus, target: str, org, expected: str, c: str) -> None:
         w, admin = self.w, self.w.api
-        ref = org.rows[c]
+        ref, pk = org.rows[c], PK.get(c, "id")
         # read: the row; an empty list when the user reads other rows of the collection; else 403
-        status, data = call(user, "GET", f"/items/{c}", filter=json.dumps({"id": {"_eq": ref}}), fields="id")
-        got = status == 200 and [r["id"] for r in data] == [ref]
+        status, data = call(user, "GET", f"/items/{c}", filter=json.dumps({pk: {"_eq": ref}}), fields=pk)
+        got = status == 200 and [r[pk] for r in data] == [ref]
         if "r" in expected:
             assert got, (role, c, target, status, data)
         elif reads_some(role, c):
@@ -167,14 +180,14 @@ class Matrix:
         status, data = call(user, "POST", f"/items/{c}", body)
         created = self.count(c) - n
         if status == 200:  # cleaned up first: a wrong outcome must not spoil the next cells
-            self.cleanup(c, data["id"] if data else self.find(c, body))
+            self.cleanup(c, data[PK.get(c, "id")] if data else self.find(c, body))
         if "c" in expected:
             assert status == 200 and created == 1, (role, c, target, status, data)
         else:
             assert status in (400, 403) and created == 0, (role, c, target, status, data)
         self.cells.append((role, c, "create", target, status == 200, str(status)))
         # delete: gone, or refused with the row still there
-        victim = ref if c == "organizations" else admin.post(f"/items/{c}", w.payload(c, org))["id"]
+        victim = ref if c == "organizations" else admin.post(f"/items/{c}", w.payload(c, org))[PK.get(c, "id")]
         status, _ = call(user, "DELETE", f"/items/{c}/{victim}")
         exists = self.row(c, victim) is not None
         if "d" in expected:
@@ -212,6 +225,8 @@ def test_the_isolation_matrix(world, capsys):
         user = users.get(email) or users.setdefault(email, login(world.url, email))
         own = SPEC.get(role, {}).get(c, "")
         expected = own if target == "own" else ("c" if c in ORGLESS_CREATE and "c" in own else "")
+        if c in GLOBAL and target == "other":
+            expected = own.replace("c", "")  # the other organisation's reference row is as readable: it is no one's
         try:
             m.run(role, user, target, world.a if target != "other" else world.b, expected, c)
         except AssertionError as e:
@@ -220,7 +235,7 @@ def test_the_isolation_matrix(world, capsys):
         print(f"\n{len(m.cells)} cells run, {len(wrong)} not as expected\n" + m.table())
         print("\n".join(wrong))
     assert wrong == []
-    assert len(m.cells) == len(plan) * 4 == 1144
+    assert len(m.cells) == len(plan) * 4 == 4 * 13 * len(COLLECTIONS) == 1248
 
 
 def test_the_person_in_both_organisations_has_each_role_only_where_it_is_held(world):

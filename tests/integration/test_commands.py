@@ -8,11 +8,7 @@ two Directus processes on one database and Redis applying each reply exactly onc
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
@@ -20,6 +16,7 @@ from tests.conftest import REPO, query
 from tests.integration.graph import imei, refused
 from trm_directus import resp
 from trm_directus.devices import contract
+from trm_directus.devices.gateway import running
 from trm_directus.directus_api import Directus
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]
@@ -27,26 +24,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.directus]
 FINAL = ("acked", "nacked", "timed_out", "failed")
 
 
-@contextmanager
-def gateway(stack, instance: str, imeis: list[str], *extra: str) -> Iterator[subprocess.Popen]:
-    """A reference gateway process holding these devices' sessions; its output is its log."""
-    args = [sys.executable, "-m", "trm_directus", "gateway-sim", "--redis", stack.redis.url, "--instance", instance]
-    args += [a for i in imeis for a in ("--imei", i)] + ["--refresh-seconds", "1", *extra]
-    proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 20
-        while not all(resp.call(stack.redis.url, "GET", contract.session_key(i)) == instance for i in imeis):
-            assert proc.poll() is None and time.monotonic() < deadline, f"gateway {instance} did not register its sessions"
-            time.sleep(0.1)
-        yield proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+def gateway(stack, instance: str, imeis: list[str], *extra: str):
+    """A reference gateway process holding these devices' sessions (re-registered every second)."""
+    return running(stack.redis.url, instance, imeis, "--refresh-seconds", "1", *extra, cwd=REPO)
 
 
-def log_of(proc: subprocess.Popen) -> str:
-    assert proc.poll() is not None, "read the log after the gateway stopped"
-    return proc.stdout.read() if proc.stdout else ""
+def log_of(gw) -> str:
+    assert gw.proc.poll() is not None, "read the log after the gateway stopped"
+    return gw.output()
 
 
 def wait_for(api: Directus, command_id: str, states=FINAL, timeout: float = 30) -> dict:

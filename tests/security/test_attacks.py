@@ -32,6 +32,7 @@ from tests.security.conftest import A_USERS, B_USERS, CORA, GHOST, Fingerprint, 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]
 
 STAFF = frozenset({"org-admin", "race-director"})
+PK = {"command_kinds": "code"}  # collections whose primary key is not `id`
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,21 @@ ATTACKS = [
         "delete of a referenced entry (names the referencing tables)", "delete", "entries", lambda w: None, lambda w: w.a.entry
     ),
     Attack(
+        "device command to another club's tracker (routed to its gateway)",
+        "create",
+        "commands",
+        lambda w: {"device_id": w.a.device, "kind": "getgps"},
+        allowed=frozenset({"org-admin", "race-director", "marshal"}),
+    ),
+    Attack(
+        "command kind edited (what every device command may carry)",
+        "update",
+        "command_kinds",
+        lambda w: {"timeout_seconds": 5, "parameters_schema": {"type": "object"}},
+        lambda w: "getgps",
+        allowed=frozenset(),
+    ),
+    Attack(
         "endpoint: faulty flag during the rally",
         "endpoint",
         "/trm/positions/faulty",
@@ -263,12 +279,12 @@ def forms(attack: Attack, w: World) -> list[tuple[str, str, str, Any]]:
     """(form, method, path, body) of every way to send the attack."""
     c, payload = attack.collection, attack.payload(w)
     target = attack.target(w) if attack.target else None
-    by_id = {"query": {"filter": {"id": {"_eq": target}}}}
+    by_id = {"query": {"filter": {PK.get(c, "id"): {"_eq": target}}}}
     if attack.kind == "update":
         return [
             ("single", "PATCH", f"/items/{c}/{target}", payload),
             ("batch by keys", "PATCH", f"/items/{c}", {"keys": [target], "data": payload}),
-            ("batch of items", "PATCH", f"/items/{c}", [{"id": target, **payload}]),
+            ("batch of items", "PATCH", f"/items/{c}", [{PK.get(c, "id"): target, **payload}]),
             ("by query", "PATCH", f"/items/{c}", {**by_id, "data": payload}),
             ("GraphQL", "POST", "/graphql", gql(c, "update", target, payload)),
         ]

@@ -11,6 +11,7 @@ import { defineHook } from '@directus/extensions-sdk';
 import { checkKindSchema, checkNewCommand } from './commands/checks';
 import { startReplyConsumer } from './commands/replies';
 import { deliver } from './commands/route';
+import { RedisConnection } from './shared/resp';
 import { expire } from './commands/timeouts';
 import { checkCrew, checkEntry, checkEventDiscipline } from './discipline/checks';
 import { flushPending } from './faulty/outbox';
@@ -159,9 +160,11 @@ export default defineHook(({ filter, action, schedule }, { database, env, logger
 			return payload;
 		});
 	}
+	// One long-lived connection for deliveries (a GET and an XADD per command).
+	const commandsRedis = redisUrl ? new RedisConnection(redisUrl) : null;
 	const deliverCommands = async (ids: string[] | null): Promise<void> => {
 		try {
-			const r = await deliver(database as unknown as Db, redisUrl, ids);
+			const r = await deliver(database as unknown as Db, commandsRedis, ids);
 			if (r.queued > 0) logger.warn(`commands: ${r.queued} still queued: ${r.error ?? 'unknown error'}`);
 		} catch (e) {
 			logger.error(`commands: delivery failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -185,7 +188,10 @@ export default defineHook(({ filter, action, schedule }, { database, env, logger
 	action('server.start', () => {
 		if (redisUrl && !consumer) consumer = startReplyConsumer(database as unknown as Db, redisUrl, `${hostname()}:${process.pid}`, logger);
 	});
-	action('server.stop', () => consumer?.stop());
+	action('server.stop', () => {
+		consumer?.stop();
+		commandsRedis?.close();
+	});
 	schedule(RESEND_CRON, async () => {
 		try {
 			const r = await flushPending(database as unknown as Db, redisUrl);

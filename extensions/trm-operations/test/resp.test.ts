@@ -44,3 +44,32 @@ describe('a Redis that closes the connection before answering', () => {
 		}
 	});
 });
+
+describe('a long-lived connection', () => {
+	it('answers pipelined calls in order, and fails the calls in flight when Redis hangs up, then reconnects', async () => {
+		const { createServer } = await import('node:net');
+		let connections = 0;
+		const server = createServer((socket) => {
+			connections += 1;
+			let seen = '';
+			socket.on('data', (d) => {
+				seen += d.toString();
+				if (seen.includes('HANGUP')) return void socket.destroy();
+				const pings = (seen.match(/PING/g) ?? []).length;
+				if (pings === 2) socket.write('+ONE\r\n+TWO\r\n'); // both replies in one chunk
+			});
+		});
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		const { RedisConnection } = await import('../src/shared/resp');
+		const redis = new RedisConnection(`redis://127.0.0.1:${(server.address() as { port: number }).port}`, 2000);
+		try {
+			expect(await Promise.all([redis.call(['PING']), redis.call(['PING'])])).toEqual(['ONE', 'TWO']);
+			await expect(redis.call(['HANGUP'])).rejects.toThrow('closed the connection');
+			expect(await Promise.all([redis.call(['PING']), redis.call(['PING'])])).toEqual(['ONE', 'TWO']);
+			expect(connections).toBe(2);
+		} finally {
+			redis.close();
+			server.close();
+		}
+	});
+});

@@ -13,9 +13,15 @@ group `gateway`, executes each command once (deduplicated on command_id), and an
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .. import resp
 from . import contract
@@ -123,3 +129,38 @@ class Gateway:
                         conn.call("DEL", contract.session_key(imei))
         except (OSError, resp.RedisError):
             pass  # Redis is away: the keys expire by themselves
+
+
+@dataclass
+class Process:
+    """A running reference gateway: its process and its output file (one line per command handled)."""
+
+    proc: subprocess.Popen
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextmanager
+def running(redis_url: str, instance: str, imeis: list[str], *extra: str, cwd=None) -> Iterator[Process]:
+    """A reference gateway as its own process (`gateway-sim`), ready once it holds every session; stopped on
+    exit. Its output goes to a file (a pipe nobody reads would stop it once full)."""
+    args = [sys.executable, "-m", "trm_directus", "gateway-sim", "--redis", redis_url, "--instance", instance]
+    args += [a for i in imeis for a in ("--imei", i)] + list(extra)
+    fd, name = tempfile.mkstemp(prefix=f"gateway-{instance}-", suffix=".log")
+    with os.fdopen(fd, "w") as out:
+        proc = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, text=True)
+    gw = Process(proc, Path(name))
+    try:
+        deadline = time.monotonic() + 30
+        with resp.Connection(redis_url) as conn:
+            while any(conn.call("GET", contract.session_key(i)) != instance for i in imeis):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    what = f"gateway {instance} did not register its {len(imeis)} session(s) within 30 s"
+                    raise RuntimeError(f"{what}: {gw.output()[-2000:]}")
+                time.sleep(0.1)
+        yield gw
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)

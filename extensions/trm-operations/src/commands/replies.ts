@@ -7,7 +7,7 @@
  * leaves it pending, and another consumer claims it after CLAIM_IDLE_MS (XAUTOCLAIM).
  */
 import type { Db } from '../shared/types';
-import { sendCommands, type Reply as Resp } from '../shared/resp';
+import { RedisConnection, type Reply as Resp } from '../shared/resp';
 import { REPLIES_GROUP, REPLIES_STREAM, parseReplyFields, type Reply } from './contract';
 
 const BLOCK_MS = 2000;
@@ -23,11 +23,12 @@ export interface Logger {
 /** Apply one reply: 'applied' when it decided the command's status, 'late' when the command was final already, 'unknown'. */
 export async function applyReply(db: Db, r: Reply): Promise<'applied' | 'late' | 'unknown'> {
 	const status = r.status === 'ack' ? 'acked' : 'nacked';
+	// The transition's time is when the reply was applied (what an operator sees), not the gateway's clock.
 	const decided = await db.raw(
-		`UPDATE commands SET status = ?, ${status}_at = ?, answer = ?, gateway_instance = coalesce(nullif(?, ''), gateway_instance),
-		        sent_at = coalesce(sent_at, queued_at), failure_reason = NULL
+		`UPDATE commands SET status = ?, ${status}_at = clock_timestamp(), answer = ?,
+		        gateway_instance = coalesce(nullif(?, ''), gateway_instance), sent_at = coalesce(sent_at, queued_at), failure_reason = NULL
 		  WHERE id = ? AND status IN ('queued', 'sent')`,
-		[status, r.answered_at, r.answer, r.instance, r.command_id],
+		[status, r.answer, r.instance, r.command_id],
 	);
 	if (Number(decided.rowCount ?? 0) > 0) return 'applied';
 	const late = await db.raw(`UPDATE commands SET answer = coalesce(answer, ?) WHERE id = ?`, [r.answer, r.command_id]);
@@ -46,6 +47,8 @@ function entries(reply: Resp): Entry[] {
 /** Read and apply replies until stopped: the loop each Directus instance runs (consumer = this process). */
 export function startReplyConsumer(db: Db, redisUrl: string, consumer: string, logger: Logger): { stop: () => void; done: Promise<void> } {
 	let running = true;
+	// Its own connection: a blocking read holds it (the loop is sequential, so XACK never waits behind one).
+	const redis = new RedisConnection(redisUrl, BLOCK_MS + 3000);
 	const handle = async (batch: Entry[]): Promise<void> => {
 		for (const [id, fields] of batch) {
 			const reply = parseReplyFields(fields);
@@ -54,7 +57,7 @@ export function startReplyConsumer(db: Db, redisUrl: string, consumer: string, l
 				const outcome = await applyReply(db, reply);
 				logger.info(`command ${reply.command_id}: reply ${reply.status} from ${reply.instance || '?'} ${outcome} by ${consumer}`);
 			}
-			await sendCommands(redisUrl, [['XACK', REPLIES_STREAM, REPLIES_GROUP, id]]);
+			await redis.call(['XACK', REPLIES_STREAM, REPLIES_GROUP, id]);
 		}
 	};
 	const loop = async (): Promise<void> => {
@@ -63,17 +66,13 @@ export function startReplyConsumer(db: Db, redisUrl: string, consumer: string, l
 			try {
 				if (!grouped) {
 					// From the stream's start: replies written while no Directus ran are not lost.
-					await sendCommands(redisUrl, [['XGROUP', 'CREATE', REPLIES_STREAM, REPLIES_GROUP, '0', 'MKSTREAM']]).catch((e: Error) => {
+					await redis.call(['XGROUP', 'CREATE', REPLIES_STREAM, REPLIES_GROUP, '0', 'MKSTREAM']).catch((e: Error) => {
 						if (!e.message.includes('BUSYGROUP')) throw e;
 					});
 					grouped = true;
 				}
-				await handle(entries(await sendCommands(redisUrl, [['XAUTOCLAIM', REPLIES_STREAM, REPLIES_GROUP, consumer, String(CLAIM_IDLE_MS), '0-0', 'COUNT', String(BATCH)]])));
-				const read = await sendCommands(
-					redisUrl,
-					[['XREADGROUP', 'GROUP', REPLIES_GROUP, consumer, 'COUNT', String(BATCH), 'BLOCK', String(BLOCK_MS), 'STREAMS', REPLIES_STREAM, '>']],
-					BLOCK_MS + 3000,
-				);
+				await handle(entries(await redis.call(['XAUTOCLAIM', REPLIES_STREAM, REPLIES_GROUP, consumer, String(CLAIM_IDLE_MS), '0-0', 'COUNT', String(BATCH)])));
+				const read = await redis.call(['XREADGROUP', 'GROUP', REPLIES_GROUP, consumer, 'COUNT', String(BATCH), 'BLOCK', String(BLOCK_MS), 'STREAMS', REPLIES_STREAM, '>']);
 				await handle(entries(read));
 			} catch (e) {
 				const message = e instanceof Error ? e.message : String(e);
@@ -83,6 +82,6 @@ export function startReplyConsumer(db: Db, redisUrl: string, consumer: string, l
 			}
 		}
 	};
-	const done = loop();
+	const done = loop().finally(() => redis.close());
 	return { stop: () => (running = false), done };
 }

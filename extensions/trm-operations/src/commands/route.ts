@@ -12,7 +12,7 @@
  * re-sends it, and the gateway deduplicates on command_id (at least once).
  */
 import type { Db, Row } from '../shared/types';
-import { sendCommands } from '../shared/resp';
+import type { RedisConnection } from '../shared/resp';
 import { STREAM_MAXLEN, commandFields, commandStream, sessionKey } from './contract';
 
 export interface DeliveryReport {
@@ -26,8 +26,8 @@ const OPEN = `SELECT c.id, c.kind, c.parameters, c.queued_at, d.imei, k.timeout_
                 FROM commands c JOIN devices d ON d.id = c.device_id JOIN command_kinds k ON k.code = c.kind`;
 
 /** Deliver these queued commands (or, without ids, the oldest queued ones): how many went where. */
-export async function deliver(db: Db, redisUrl: string, ids: readonly string[] | null = null, limit = 200): Promise<DeliveryReport> {
-	const report: DeliveryReport = { sent: 0, failed: 0, queued: 0, error: redisUrl ? null : 'REDIS is not configured' };
+export async function deliver(db: Db, redis: RedisConnection | null, ids: readonly string[] | null = null, limit = 200): Promise<DeliveryReport> {
+	const report: DeliveryReport = { sent: 0, failed: 0, queued: 0, error: redis ? null : 'REDIS is not configured' };
 	await db.transaction(async (trx) => {
 		const where = ids ? 'c.id = ANY(?::uuid[]) AND ' : '';
 		const rows = (
@@ -43,7 +43,7 @@ export async function deliver(db: Db, redisUrl: string, ids: readonly string[] |
 				continue;
 			}
 			try {
-				const instance = await sendCommands(redisUrl, [['GET', sessionKey(String(row['imei']))]]);
+				const instance = await redis!.call(['GET', sessionKey(String(row['imei']))]);
 				if (instance === null || instance === '') {
 					await trx('commands')
 						.where({ id: row['id'] })
@@ -65,11 +65,11 @@ export async function deliver(db: Db, redisUrl: string, ids: readonly string[] |
 					queued_at: queuedAt,
 					timeout_at: new Date(queuedAt.getTime() + Number(row['timeout_seconds']) * 1000),
 				});
-				const streamId = await sendCommands(redisUrl, [['XADD', commandStream(String(instance)), 'MAXLEN', '~', STREAM_MAXLEN, '*', ...fields]]);
+				const streamId = await redis!.call(['XADD', commandStream(String(instance)), 'MAXLEN', '~', STREAM_MAXLEN, '*', ...fields]);
 				// A reply may already have come back (the gateway is fast): keep its status, add what is ours.
 				await trx.raw(
 					`UPDATE commands SET status = CASE WHEN status = 'queued' THEN 'sent' ELSE status END,
-					        sent_at = coalesce(sent_at, now()), gateway_instance = coalesce(gateway_instance, ?),
+					        sent_at = coalesce(sent_at, clock_timestamp()), gateway_instance = coalesce(gateway_instance, ?),
 					        stream_id = ?, attempts = attempts + 1, failure_reason = NULL
 					  WHERE id = ?`,
 					[String(instance), String(streamId), row['id']],

@@ -4,7 +4,7 @@
  * request. One connection per call: a short-lived connection needs no reconnect logic (on loopback
  * it costs about a millisecond).
  */
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 export type Reply = string | number | null | Reply[] | Error;
 
@@ -119,4 +119,86 @@ export function sendCommands(url: string, commands: readonly (readonly string[])
 			}
 		});
 	});
+}
+
+interface Pending {
+	resolve: (r: Reply) => void;
+	reject: (e: Error) => void;
+	timer: ReturnType<typeof setTimeout>;
+	silent: boolean; // AUTH/SELECT of a (re)connect: its reply is consumed here
+}
+
+/**
+ * One long-lived connection for frequent calls (device commands: a GET and an XADD per command, an
+ * XACK per reply; a blocking read in a loop). Commands are pipelined in order; replies come back in
+ * order. Any error, timeout or close fails every call in flight and drops the connection: the next
+ * call connects again (with AUTH/SELECT from the URL). A call never waits longer than its timeout.
+ */
+export class RedisConnection {
+	private socket: Socket | null = null;
+	private buf: Buffer = Buffer.alloc(0);
+	private pending: Pending[] = [];
+	private readonly target: RedisTarget;
+
+	constructor(url: string, private readonly timeoutMs = 1000) {
+		this.target = parseRedisUrl(url);
+	}
+
+	call(args: readonly string[], timeoutMs = this.timeoutMs): Promise<Reply> {
+		if (!this.socket) this.open();
+		return new Promise((resolve, reject) => this.send(args, resolve, reject, timeoutMs, false));
+	}
+
+	close(): void {
+		this.drop(new Error('redis connection closed'));
+	}
+
+	private open(): void {
+		const { host, port, password, username, db } = this.target;
+		const socket = connect({ host, port });
+		socket.setNoDelay(true);
+		this.socket = socket;
+		this.buf = Buffer.alloc(0);
+		socket.on('error', (e) => this.drop(e, socket));
+		socket.on('close', () => this.drop(new Error(`redis ${host}:${port} closed the connection`), socket));
+		socket.on('data', (chunk: Buffer) => this.receive(chunk));
+		const noop = (): void => undefined;
+		if (password !== null) this.send(username ? ['AUTH', username, password] : ['AUTH', password], noop, noop, this.timeoutMs, true);
+		if (db !== 0) this.send(['SELECT', String(db)], noop, noop, this.timeoutMs, true);
+	}
+
+	private send(args: readonly string[], resolve: (r: Reply) => void, reject: (e: Error) => void, timeoutMs: number, silent: boolean): void {
+		const socket = this.socket!;
+		const timer = setTimeout(() => this.drop(new Error(`redis ${this.target.host}:${this.target.port} did not answer within ${timeoutMs} ms`), socket), timeoutMs);
+		this.pending.push({ resolve, reject, timer, silent });
+		socket.write(encodeCommand(args));
+	}
+
+	private receive(chunk: Buffer): void {
+		this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+		let parsed = parseReply(this.buf);
+		while (parsed) {
+			this.buf = this.buf.subarray(parsed[1]);
+			const p = this.pending.shift();
+			if (p) {
+				clearTimeout(p.timer);
+				const reply = parsed[0];
+				if (reply instanceof Error) {
+					if (p.silent) return this.drop(new Error(`redis: ${reply.message}`)); // AUTH refused: nothing works
+					p.reject(new Error(`redis: ${reply.message}`));
+				} else p.resolve(reply);
+			}
+			parsed = this.buf.length > 0 ? parseReply(this.buf) : null;
+		}
+	}
+
+	private drop(err: Error, which: Socket | null = this.socket): void {
+		if (which !== this.socket) return; // an old connection's late event
+		this.socket?.destroy();
+		this.socket = null;
+		for (const p of this.pending.splice(0)) {
+			clearTimeout(p.timer);
+			p.reject(err);
+		}
+	}
 }
