@@ -92,7 +92,7 @@ def _plain_xadd(redis_url: str, imeis: list[str]) -> list[float]:
 
 def bench(repeat: int = 1) -> dict[str, Any]:
     imeis = _imeis()
-    with NativeStack() as stack:
+    with NativeStack(from_template=True) as stack:
         api = Directus(stack.url, stack.info.admin_token)
         devices = api.post("/items/devices", [{"imei": i, "model": "Teltonika FMB920"} for i in imeis])
         devices.sort(key=lambda d: d["imei"])
