@@ -95,25 +95,27 @@ def guarded_apply(
     db_init_dir: Path | None = None,
 ) -> Outcome:
     path = Path(path)
-    target = snapshot.read(path)
-    if target is None:
-        console.info(f"no schema snapshot to apply ({path} is {'blank' if path.exists() else 'absent'}): skipped")
-        return Outcome("skipped-absent")
-    check_version(target, path)
-    raw = path.read_bytes()
-    digest = state.snapshot_digest(raw.decode("utf-8-sig"), installed_version())
+    raw = path.read_bytes() if path.exists() else b""
+    digest = state.snapshot_digest(raw.decode("utf-8-sig", errors="replace"), installed_version())
     with psycopg.connect(dsn, autocommit=True) as conn:
         if conn.execute("SELECT to_regclass('directus_collections')").fetchone()[0] is None:
             raise SnapshotError(
                 "Directus is not installed on this database",
                 "run the bootstrap step first (boot order: db-init → bootstrap → schema apply)",
             )
-        if not (full or dry_run) and state.recorded(conn) == (digest, state.fingerprint(conn)):
+        # Before parsing (a second on a big snapshot): the digest covers these very bytes and the running
+        # Directus version, so a recorded match was parsed, version-checked and applied before.
+        if raw.strip() and not (full or dry_run) and state.recorded(conn) == (digest, state.fingerprint(conn)):
             console.info(
                 f"{MSG_UNCHANGED} (same snapshot, Directus version and database fingerprint): skipped "
                 f"(set {FORCE_FULL}=true to re-check with Directus)"
             )
             return Outcome("skipped-unchanged")
+        target = snapshot.read(path)
+        if target is None:
+            console.info(f"no schema snapshot to apply ({path} is {'blank' if path.exists() else 'absent'}): skipped")
+            return Outcome("skipped-absent")
+        check_version(target, path)
         current = current_snapshot(conn, target, db_init_dir)
         d = diffs.compute(current, target)
         if d.empty:

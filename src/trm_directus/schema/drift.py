@@ -26,6 +26,7 @@ import contextlib
 import json
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,7 +116,6 @@ class DriftReport:
 
 
 def static_checks(root: Path, snapshot_path: Path, db_init_dir: Path) -> tuple[snapshot.Snapshot | None, list[str]]:
-    migrations.discover(db_init_dir)  # malformed db-init is an error (exit 1) before anything boots
     return snapshot.read(snapshot_path), pins.check(root, snapshot_path)
 
 
@@ -124,10 +124,16 @@ def gate(snapshot_path: Path, db_init_dir: Path, *, root: Path | None = None, st
     root = root or pins.repo_root()
     report = DriftReport(snapshot_path=str(snapshot_path))
     t0 = time.monotonic()
-    committed, report.pins = static_checks(root, snapshot_path, db_init_dir)
+    migrations.discover(db_init_dir)  # malformed db-init is an error (exit 1) before anything boots
     owned = snapshot.owned_tables(db_init_dir)
-    with contextlib.nullcontext(stack) if stack else NativeStack(snapshot_path=snapshot_path, db_init_dir=db_init_dir) as stack:
+    # The pins and the committed snapshot are read while the first boot runs (it waits on its processes).
+    with contextlib.ExitStack() as scope:
+        statics = scope.enter_context(ThreadPoolExecutor(1, thread_name_prefix="drift-static")).submit(
+            static_checks, root, snapshot_path, db_init_dir
+        )
+        stack = stack or scope.enter_context(NativeStack(snapshot_path=snapshot_path, db_init_dir=db_init_dir))
         report.timings["first boot"] = time.monotonic() - t0
+        committed, report.pins = statics.result()
         api = Directus(stack.url, stack.info.admin_token)
         fresh, _ = snapshot.without_tables(api.snapshot(), owned)
         target = committed or snapshot.empty_like(fresh)
