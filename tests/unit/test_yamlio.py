@@ -66,3 +66,20 @@ def test_read_text_refuses_special_and_undecodable_files(tmp_path):
         yamlio.read_text(tmp_path / "nope.yaml", error=SeedError)
     (tmp_path / "bom.yaml").write_bytes(b"\xef\xbb\xbfa: 1\n")
     assert yamlio.read(tmp_path / "bom.yaml") == {"a": 1}
+
+
+def test_libyaml_reads_the_committed_files_and_gives_what_the_strict_python_loader_gives(repo):
+    for path in [*(repo / "snapshots").glob("*.yaml"), *(repo / "seeds").glob("*.yaml")]:
+        text = path.read_text()
+        assert yamlio._fast(text), f"{path.name} should take the libyaml path"
+        fast = yamlio._parse(text, str(path), SeedError, "x", with_lines=True, fast=True)
+        slow = yamlio._parse(text, str(path), SeedError, "x", with_lines=True, fast=False)
+        assert fast == slow, path.name
+
+
+def test_text_that_could_nest_deeper_than_the_c_stack_allows_takes_the_python_loader():
+    assert not yamlio._fast("- " * 3000 + "x\n")  # one line, 3,000 levels
+    assert not yamlio._fast("[" * 6000 + "]" * 6000)
+    with pytest.raises(SeedError) as info:
+        yamlio.load("[" * 3000 + "]" * 3000, "deep.yaml", error=SeedError, hint="fix it")
+    assert info.value.what.startswith("deep.yaml:1: nested deeper than 64 levels"), info.value.what
