@@ -92,8 +92,9 @@ class _StrictLoader(_NoDuplicateKeys, yaml.SafeLoader):
             self.depth -= 1
 
 
-def _check_tree(root: yaml.Node) -> None:
-    """What _StrictLoader checks while composing, on a tree libyaml composed: depth, and aliases (shared nodes)."""
+def _check_tree(root: yaml.Node) -> int:
+    """What _StrictLoader checks while composing, on a tree libyaml composed: depth, and aliases (shared
+    nodes); the node count when there is no alias (then it is also the expanded size), else -1."""
     seen: set[int] = set()
     aliases = 0
     stack: list[tuple[yaml.Node, int]] = [(root, 1)]
@@ -111,6 +112,7 @@ def _check_tree(root: yaml.Node) -> None:
         if depth > MAX_DEPTH:
             raise _Refused(node.start_mark.line + 1, f"nested deeper than {MAX_DEPTH} levels")
         stack += [(c, depth + 1) for c in reversed(_children(node))]
+    return -1 if aliases else len(seen)
 
 
 def _fast(text: str) -> bool:
@@ -186,12 +188,13 @@ def _parse(
         node = loader.get_single_node()
         if node is None:
             return None, {}
+        counted = -1
         if fast:
             try:
-                _check_tree(node)
+                counted = _check_tree(node)
             except _Refused:  # the pure-Python loader says where exactly (the alias's own line, not its anchor's)
                 return _parse(text, origin, error, hint, with_lines=with_lines, fast=False)
-        size = _expanded_size(node)
+        size = counted if counted >= 0 else _expanded_size(node)
         if size > MAX_EXPANDED_NODES:
             raise _Refused(1, f"its aliases expand to more than {MAX_EXPANDED_NODES:,} nodes: refused (billion laughs?)")
         return loader.construct_document(node), (_line_map(node) if with_lines else {})
