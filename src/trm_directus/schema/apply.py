@@ -96,16 +96,16 @@ def guarded_apply(
 ) -> Outcome:
     path = Path(path)
     raw = path.read_bytes() if path.exists() else b""
-    digest = state.snapshot_digest(raw.decode("utf-8-sig", errors="replace"), installed_version())
+    text = raw.decode("utf-8-sig", errors="replace")
+    if all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):  # absent, blank or comments only
+        console.info(f"no schema snapshot to apply ({path} is {'blank' if path.exists() else 'absent'}): skipped")
+        return Outcome("skipped-absent")
+    digest = state.snapshot_digest(text, installed_version())
     with psycopg.connect(dsn, autocommit=True) as conn:
-        if conn.execute("SELECT to_regclass('directus_collections')").fetchone()[0] is None:
-            raise SnapshotError(
-                "Directus is not installed on this database",
-                "run the bootstrap step first (boot order: db-init → bootstrap → schema apply)",
-            )
+        installed = conn.execute("SELECT to_regclass('directus_collections')").fetchone()[0] is not None
         # Before parsing (a second on a big snapshot): the digest covers these very bytes and the running
         # Directus version, so a recorded match was parsed, version-checked and applied before.
-        if raw.strip() and not (full or dry_run) and state.recorded(conn) == (digest, state.fingerprint(conn)):
+        if installed and not (full or dry_run) and state.recorded(conn) == (digest, state.fingerprint(conn)):
             console.info(
                 f"{MSG_UNCHANGED} (same snapshot, Directus version and database fingerprint): skipped "
                 f"(set {FORCE_FULL}=true to re-check with Directus)"
@@ -116,6 +116,11 @@ def guarded_apply(
             console.info(f"no schema snapshot to apply ({path} is {'blank' if path.exists() else 'absent'}): skipped")
             return Outcome("skipped-absent")
         check_version(target, path)
+        if not installed:
+            raise SnapshotError(
+                "Directus is not installed on this database",
+                "run the bootstrap step first (boot order: db-init → bootstrap → schema apply)",
+            )
         current = current_snapshot(conn, target, db_init_dir)
         d = diffs.compute(current, target)
         if d.empty:
