@@ -15,6 +15,9 @@ import type { Db, Row } from '../shared/types';
 import type { RedisConnection } from '../shared/resp';
 import { STREAM_MAXLEN, commandFields, commandStream, sessionKey } from './contract';
 
+/** How a command's failure_reason starts while it waits because Redis was unreachable. */
+export const REDIS_WAS_DOWN = 'not delivered yet';
+
 export interface DeliveryReport {
 	sent: number;
 	failed: number;
@@ -22,7 +25,7 @@ export interface DeliveryReport {
 	error: string | null;
 }
 
-const OPEN = `SELECT c.id, c.kind, c.parameters, c.queued_at, d.imei, k.timeout_seconds
+const OPEN = `SELECT c.id, c.kind, c.parameters, c.queued_at, c.failure_reason, d.imei, k.timeout_seconds
                 FROM commands c JOIN devices d ON d.id = c.device_id JOIN command_kinds k ON k.code = c.kind`;
 
 /** Deliver these queued commands (or, without ids, the oldest queued ones): how many went where. */
@@ -39,11 +42,18 @@ export async function deliver(db: Db, redis: RedisConnection | null, ids: readon
 		for (const row of rows) {
 			if (report.error !== null) {
 				report.queued += 1;
-				await trx('commands').where({ id: row['id'] }).update({ attempts: trx.raw('attempts + 1'), failure_reason: `not delivered yet: ${report.error}` });
+				await trx('commands').where({ id: row['id'] }).update({ attempts: trx.raw('attempts + 1'), failure_reason: `${REDIS_WAS_DOWN}: ${report.error}` });
 				continue;
 			}
 			try {
 				const instance = await redis!.call(['GET', sessionKey(String(row['imei']))]);
+				if ((instance === null || instance === '') && String(row['failure_reason'] ?? '').startsWith(REDIS_WAS_DOWN)) {
+					// Redis was unreachable: a Redis that restarted empty has lost the sessions until the gateways
+					// register them again (within seconds). Wait for one until the kind's timeout (timeouts.ts).
+					report.queued += 1;
+					await trx('commands').where({ id: row['id'] }).update({ attempts: trx.raw('attempts + 1'), failure_reason: `${REDIS_WAS_DOWN}: no gateway session yet` });
+					continue;
+				}
 				if (instance === null || instance === '') {
 					await trx('commands')
 						.where({ id: row['id'] })
@@ -78,7 +88,7 @@ export async function deliver(db: Db, redis: RedisConnection | null, ids: readon
 			} catch (e) {
 				report.error = e instanceof Error ? e.message : String(e);
 				report.queued += 1;
-				await trx('commands').where({ id: row['id'] }).update({ attempts: trx.raw('attempts + 1'), failure_reason: `not delivered yet: ${report.error}` });
+				await trx('commands').where({ id: row['id'] }).update({ attempts: trx.raw('attempts + 1'), failure_reason: `${REDIS_WAS_DOWN}: ${report.error}` });
 			}
 		}
 	});
