@@ -46,7 +46,7 @@ def tests_impl(session: nox.Session, *defaults: str, directus: bool = False) -> 
 def tests(session: nox.Session) -> None:
     """Unit tests, then integration and fault tests (real PostgreSQL, Redis and Directus started by the fixtures)."""
     if not session.posargs:
-        session.log("deselecting tests marked slow (four concurrent Directus boots, minutes): `nox -s reliability` runs them")
+        session.log("deselecting tests marked slow (rolling restart of 3 instances, minutes): `nox -s reliability` runs them")
     tests_impl(session, "tests/unit", *SERVICE_TESTS, directus=True)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .. import console
 from ..errors import StackError
-from . import bootlog, proc
+from . import bootlog, proc, tally
 from .balancer import Balancer
 
 
@@ -128,6 +128,7 @@ class InstanceSet:
         """Stop (if running) and start one instance; returns once it is healthy and HAProxy has it UP again."""
         t0 = time.monotonic()
         self.stop_one(name)
+        tally.record("restart")
         self.launch(name)
         self.wait_healthy(name)
         if self.balancer.states().get(name) == "MAINT":
