@@ -29,6 +29,14 @@ def instance_names(count: int) -> list[str]:
 class InstanceSet:
     """The Directus processes of a stack whose StackInfo says `balancer` (stack.json: instances, ports, pids)."""
 
+    @classmethod
+    def attach(cls, stack, instances: int | None, balancer: bool | None) -> InstanceSet | None:
+        """The set of a stack behind HAProxy (`instances` None: as its stack.json records), else None."""
+        if instances is not None:
+            stack.info.instances = instances
+            stack.info.balancer = instances > 1 if balancer is None else balancer
+        return cls(stack) if stack.info.balancer else None
+
     def __init__(self, stack) -> None:
         self.stack = stack
         info = stack.info

@@ -80,11 +80,7 @@ class NativeStack(StackLifecycle):
         )
         if env:
             self.info.env.update(env)
-        if instances is not None:  # else as recorded (a stack started by an earlier command)
-            self.info.instances = instances
-            self.info.balancer = instances > 1 if balancer is None else balancer
-        # Behind HAProxy the `directus` port is the balancer's and each instance has its own (instances.py).
-        self.scale = InstanceSet(self) if self.info.balancer else None
+        self.scale = InstanceSet.attach(self, instances, balancer)  # None: one Directus on the `directus` port
         self.info.redis_password = self.info.redis_password or new_secret(18)
         self.extra_env = self.info.env
         ports = self.info.ports
@@ -259,7 +255,10 @@ class NativeStack(StackLifecycle):
                 f"TimescaleDB is not installed for {self.postgres.bindir.parent}: db-init runs with "
                 f"TRM_TIMESCALEDB=optional and positions is a plain table, unlike production; {timescaledb.INSTALL_HINT}"
             )
-        self.scale.boot(self.boots) if self.scale is not None else self.boot_single()
+        if self.scale is not None:
+            self.scale.boot(self.boots)
+        else:
+            self.boot_single()
         if self.boots == 1:
             template.after_first_boot(self)
 
@@ -304,6 +303,4 @@ class NativeStack(StackLifecycle):
 
     def running(self) -> dict[str, bool]:
         services = {"postgres": self.postgres.running(), "redis": proc.pid_alive(self.info.pids.get("redis"))}
-        if self.scale is not None:
-            return {**services, **self.scale.running()}
-        return {**services, "directus": health(self.url) is not None}
+        return {**services, **(self.scale.running() if self.scale else {"directus": health(self.url) is not None})}
