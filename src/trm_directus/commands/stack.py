@@ -144,11 +144,12 @@ def status(args: argparse.Namespace) -> int:
         doc = {"url": stack.info.url, "running": state, "health": (doc or {}).get("status"), "instances": rows}
         console.out(json.dumps(doc, indent=2))
         return 0 if all(state.values()) else 1
+    width = max(9, *(len(name) + 1 for name in state))  # one Directus: the columns as before instances existed
     for name, ok in state.items():
-        console.out(f"  {name:<11} {'running' if ok else 'stopped'}")
+        console.out(f"  {name:<{width}} {'running' if ok else 'stopped'}")
     for row in rows:
-        console.out(f"  {row['name']:<11} {row['url']}  pid {row['pid']}  health {row['health']}  haproxy {row['balancer']}")
-    console.out(f"  health      {doc.get('status') if doc else 'no answer'} ({stack.info.url}/server/health)")
+        console.out(f"  {row['name']:<{width}} {row['url']}  pid {row['pid']}  health {row['health']}  haproxy {row['balancer']}")
+    console.out(f"  {'health':<{width}} {doc.get('status') if doc else 'no answer'} ({stack.info.url}/server/health)")
     if all(state.values()):
         describe(stack)
         return 0
