@@ -56,3 +56,12 @@ def test_show_stat_rows_of_the_directus_backend_by_server():
     rows = parse_stat(csv_text)
     assert list(rows) == ["directus-1", "directus-2"]
     assert (rows["directus-1"]["status"], rows["directus-1"]["scur"], rows["directus-2"]["status"]) == ("UP", "2", "DOWN")
+
+
+def test_stack_up_with_no_instance_is_refused_before_anything_is_created(tmp_path):
+    from tests.conftest import run_cli
+
+    state = tmp_path / "stack"
+    r = run_cli("stack", "up", "--backend", "native", "--instances", "0", env={"TRM_STATE_DIR": str(state)})
+    assert r.returncode == 1 and "FAILED: --instances 0: a stack runs at least one Directus" in r.stderr
+    assert "pass --instances 1 or more" in r.stderr and not state.exists()

@@ -93,6 +93,8 @@ def describe(stack) -> None:
 
 
 def up(args: argparse.Namespace) -> int:
+    if args.instances is not None and args.instances < 1:  # refused before anything is created or stopped
+        raise ConfigError(f"--instances {args.instances}: a stack runs at least one Directus", "pass --instances 1 or more")
     stack = select.dev_stack()
     if stack is not None and args.reset:
         with console.step(f"--reset: deleting the dev stack in {stack.info.state_dir} (database included)"):

@@ -33,6 +33,8 @@ class InstanceSet:
     def attach(cls, stack, instances: int | None, balancer: bool | None) -> InstanceSet | None:
         """The set of a stack behind HAProxy (`instances` None: as its stack.json records), else None."""
         if instances is not None:
+            if instances < 1:
+                raise StackError(f"--instances {instances}: a stack runs at least one Directus", "pass --instances 1 or more")
             stack.info.instances = instances
             stack.info.balancer = instances > 1 if balancer is None else balancer
         return cls(stack) if stack.info.balancer else None
@@ -40,8 +42,6 @@ class InstanceSet:
     def __init__(self, stack) -> None:
         self.stack = stack
         info = stack.info
-        if info.instances < 1:
-            raise StackError(f"a stack needs at least one Directus instance, not {info.instances}", "pass --instances 1 or more")
         self.names = instance_names(info.instances)
         missing = [name for name in self.names if name not in info.ports]
         taken = set(info.ports.values())
