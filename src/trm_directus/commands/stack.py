@@ -168,6 +168,7 @@ def restart(args: argparse.Namespace) -> int:
         stack.scale.rolling_restart()  # prints each instance's restart and its time
     else:
         stack.stop_directus()
+        stack.origin = "restart"  # an existing database: its build log stays as it is
         stack.boot()
     console.out(f"restarted {len(stack.scale.names)} instance(s) in {console.fmt_seconds(time.monotonic() - t0)}")
     return 0
