@@ -46,7 +46,7 @@ def tests_impl(session: nox.Session, *defaults: str, directus: bool = False) -> 
 def tests(session: nox.Session) -> None:
     """Unit tests, then integration and fault tests (real PostgreSQL, Redis and Directus started by the fixtures)."""
     if not session.posargs:
-        session.log("deselecting tests marked slow (four concurrent Directus boots, minutes): `nox -s reliability` runs them")
+        session.log("deselecting tests marked slow (rolling restart of 3 instances, minutes): `nox -s reliability` runs them")
     tests_impl(session, "tests/unit", *SERVICE_TESTS, directus=True)
 
 
@@ -70,7 +70,7 @@ def unit(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format check), yamllint, shellcheck, hadolint, workflow schema, version pins, extensions (tsc + vitest)."""
+    """ruff, yamllint, shellcheck, hadolint, workflow and compose schemas, version pins, extensions (tsc + vitest)."""
     install(session)
     session.run("ruff", "check", *LINT_PATHS)
     session.run("ruff", "format", "--check", *LINT_PATHS)
@@ -79,6 +79,8 @@ def lint(session: nox.Session) -> None:
     session.run("hadolint", "image/Dockerfile")
     workflows = sorted(str(p) for p in Path(WORKFLOWS).glob("*.y*ml"))
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    # The Compose Specification's schema as check-jsonschema vendors it (offline): profiles and replicas included.
+    session.run("check-jsonschema", "--builtin-schema", "vendor.compose-spec", "image/compose.yaml")
     session.run("python", "-m", "trm_directus", "pins")
     session.run("python", "-m", "trm_directus", "extensions", "check")
 

@@ -24,13 +24,15 @@ def opt(flag: str, value: object) -> list[str]:
 @task(
     help={
         "backend": "native, compose or auto (default: compose when a Docker engine answers)",
-        "port": "Directus port",
+        "port": "Directus port (HAProxy's with several instances)",
+        "instances": "Directus processes behind HAProxy (default: as the stack was started, else 1)",
         "reset": "delete the stack's database first and start afresh",
     }
 )
-def up(c, backend="auto", port=None, reset=False):
+def up(c, backend="auto", port=None, instances=None, reset=False):
     """Boot the local dev stack (Postgres+PostGIS, Redis, Directus) and print URL and credentials."""
-    cli(c, "stack", "up", "--backend", backend, *opt("--port", port), *(["--reset"] if reset else []))
+    reset_flag = ["--reset"] if reset else []
+    cli(c, "stack", "up", "--backend", backend, *opt("--port", port), *opt("--instances", instances), *reset_flag)
 
 
 @task(help={"purge": "also delete the stack's database and state"})

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import bench_drift_floor, console, pins
+from . import bench_drift_floor, bench_scale, console, pins
 from .stacks.native import NativeStack, health
 from .stacks.node import ensure_directus
 
@@ -27,6 +27,7 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "drift_gate_s": (60.0, "drift gate end to end (cached install and extensions)"),
     "drift_growth_ratio": (1.25, "drift gate now / drift gate on the baseline revision's artifacts, same run"),
     **bench_drift_floor.TARGETS,  # issue #23: Directus's own CLI doing the gate's work, same run
+    **bench_scale.TARGETS,  # issue #27: 1 and 2 Directus instances behind HAProxy, same run
     "upgrade_gate_s": (None, "upgrade gate end to end (base: the merge base with main; cached install and extensions)"),
     "upgrade_drift_gate_s": (None, "baseline, same run: the drift gate end to end"),
     "upgrade_drift_ratio": (None, "upgrade gate / drift gate, same run (×, not seconds)"),
@@ -384,6 +385,7 @@ BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "access": bench_access,
     "upgrade": bench_upgrade,
     "commands": bench_commands,
+    "scale": bench_scale.bench,
 }
 
 
@@ -413,7 +415,7 @@ def report(results: dict[str, object]) -> None:
         if key not in results:
             continue
         value = float(results[key])  # type: ignore[arg-type]
-        rate = key.endswith("_per_s")  # a minimum, not a maximum
+        rate = key.endswith(("_per_s", "_speedup"))  # a minimum, not a maximum
         verdict = (
             "-" if target is None else ("ok" if (value >= target if rate else value <= target) else ("UNDER" if rate else "OVER"))
         )

@@ -1,7 +1,7 @@
 """Boot steps 1-4 under the boot lock (image/entrypoint.sh -> boot-steps) with stand-in step commands.
 
-The real steps (db-init, Directus bootstrap, schema apply) on four concurrent boots are in
-tests/reliability/test_concurrent_boots.py.
+The real steps (db-init, Directus bootstrap, schema apply) on three concurrent boots are in
+tests/reliability/test_instances.py (`stack up --instances 3` on an empty database).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ step 1/5 named"`, `fault_report.data_lost = "none"`). The table is printed at th
 FAILED whatever it reported, a deselected or skipped one does not appear (skips say why in the
 short summary).
 
-Tests marked `slow` boot several Directus processes (minutes): `nox -s tests` deselects them
+Tests marked `slow` restart several Directus processes one after the other (minutes): `nox -s tests` deselects them
 (and says so), `nox -s reliability` runs them. A module's `stack` comes from tests/conftest.py.
 """
 

@@ -34,7 +34,7 @@ def test_compose_env_carries_generated_secrets_and_ports(tmp_path):
 def test_compose_file_has_healthchecks_gating_directus(repo):
     doc = yaml.safe_load((repo / "image" / "compose.yaml").read_text())
     services = doc["services"]
-    assert set(services) == {"db", "redis", "directus"}
+    assert set(services) == {"db", "redis", "directus", "directus-replica", "haproxy"}
     assert all("healthcheck" in s for s in services.values())
     assert services["directus"]["depends_on"] == {
         "db": {"condition": "service_healthy"},
@@ -70,3 +70,18 @@ def test_explicit_compose_without_an_engine_is_a_clear_error():
     with pytest.raises(StackError) as info:
         select.resolve_backend("compose")
     assert why in info.value.what and "--backend native" in info.value.hint
+
+
+def test_the_scaled_profile_runs_replicas_of_the_same_directus_behind_haproxy_with_the_repo_file(repo):
+    services = yaml.safe_load((repo / "image" / "compose.yaml").read_text())["services"]
+    directus, replica, haproxy = services["directus"], services["directus-replica"], services["haproxy"]
+    assert "profiles" not in directus and replica["profiles"] == haproxy["profiles"] == ["scaled"]
+    same = ("build", "image", "environment", "volumes", "healthcheck", "depends_on")
+    assert {k: replica[k] for k in same} == {k: directus[k] for k in same}
+    assert replica["deploy"]["replicas"] == "${DIRECTUS_REPLICAS:-2}" and "ports" not in replica
+    assert "./haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro" in haproxy["volumes"]
+    assert haproxy["depends_on"] == {"directus": {"condition": "service_healthy"}}
+    cfg = (repo / "image" / "haproxy.cfg").read_text()
+    assert "directus:8055" in cfg and "directus-replica:8055" in cfg  # both services' instances are its servers
+    env = directus["environment"]
+    assert (env["SYNCHRONIZATION_STORE"], env["CACHE_STORE"], env["RATE_LIMITER_STORE"]) == ("redis", "redis", "redis")

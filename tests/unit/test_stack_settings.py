@@ -28,3 +28,12 @@ def test_every_table_db_init_creates_is_excluded_from_directus():
     owned = owned_tables(Path(__file__).resolve().parents[2] / "db-init")
     assert {"positions", "recompute_requests"} <= owned
     assert owned <= set(settings()["DB_EXCLUDE_TABLES"].split(","))
+
+
+def test_every_instance_shares_schedules_rate_limits_and_the_system_cache_through_redis():
+    # lessons.md "Several Directus instances": memory stores are per process; the outbox resend would run once per instance.
+    s = settings()
+    assert {k: s[k] for k in ("SYNCHRONIZATION_STORE", "RATE_LIMITER_STORE", "CACHE_STORE")} == dict.fromkeys(
+        ("SYNCHRONIZATION_STORE", "RATE_LIMITER_STORE", "CACHE_STORE"), "redis"
+    )
+    assert s["WEBSOCKETS_ENABLED"] == "true" and s["PUBLIC_URL"] == "http://127.0.0.1:8055" and s["SECRET"] == "s" * 40

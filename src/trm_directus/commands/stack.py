@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
+import time
 
 from .. import console
 from ..db import mask_dsn
@@ -26,15 +28,25 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="Directus port (default 8055 or TRM_DIRECTUS_PORT)",
     )
     up.add_argument(
+        "--instances",
+        type=int,
+        default=None,
+        help="Directus processes behind HAProxy on --port (default: as the stack was started, else 1; native only)",
+    )
+    up.add_argument(
         "--reset",
         action="store_true",
         help="delete the dev stack's database and state first, then start afresh (also when its data directory vanished)",
     )
     down = verbs.add_parser("down", help="stop the dev stack; --purge also deletes its database")
     down.add_argument("--purge", action="store_true")
-    verbs.add_parser("status", help="processes, health and URLs of the dev stack")
+    status_p = verbs.add_parser("status", help="processes, health and URLs of the dev stack (every Directus instance)")
+    status_p.add_argument("--json", action="store_true", help="print the same as one JSON document")
+    restart = verbs.add_parser("restart", help="restart the dev stack's Directus instances")
+    restart.add_argument("--rolling", action="store_true", help="one at a time, each after the previous is back in HAProxy")
     logs = verbs.add_parser("logs", help="show the dev stack's logs")
-    logs.add_argument("--service", choices=("directus", "postgres", "redis"), default="directus")
+    logs.add_argument("--service", choices=("directus", "postgres", "redis", "haproxy"), default="directus")
+    logs.add_argument("--instance", type=int, default=1, help="which Directus instance (with --instances N)")
     logs.add_argument("--lines", type=int, default=80)
     verbs.add_parser("psql", help="open psql on the dev stack's database")
     verbs.add_parser("env", help="print DB_* and DIRECTUS_* settings of the dev stack as shell exports")
@@ -43,7 +55,16 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    verbs = {"up": up, "down": down, "status": status, "logs": logs, "psql": psql, "env": env, "install": install}
+    verbs = {
+        "up": up,
+        "down": down,
+        "status": status,
+        "restart": restart,
+        "logs": logs,
+        "psql": psql,
+        "env": env,
+        "install": install,
+    }
     return verbs[args.verb](args)
 
 
@@ -63,7 +84,7 @@ def _existing():
 def describe(stack) -> None:
     info = stack.info
     console.out(f"Directus is up ({info.backend} backend)")
-    console.out(f"  admin UI   {info.url}/admin")
+    console.out(f"  admin UI   {info.url}/admin" + (f"   (HAProxy, {info.instances} instance(s))" if info.balancer else ""))
     console.out(f"  login      {info.admin_email} / {info.admin_password}")
     console.out(f"  token      {info.admin_token}")
     console.out(f"  database   {mask_dsn(info.dsn)}   (invoke psql)")
@@ -72,11 +93,17 @@ def describe(stack) -> None:
 
 
 def up(args: argparse.Namespace) -> int:
+    if args.instances is not None and args.instances < 1:  # refused before anything is created or stopped
+        raise ConfigError(f"--instances {args.instances}: a stack runs at least one Directus", "pass --instances 1 or more")
     stack = select.dev_stack()
     if stack is not None and args.reset:
         with console.step(f"--reset: deleting the dev stack in {stack.info.state_dir} (database included)"):
             stack.stop(purge=True)
         stack = None
+    if stack is not None and args.instances not in (None, stack.info.instances):
+        with console.step(f"--instances {args.instances}: stopping the dev stack's {stack.info.instances} instance(s) first"):
+            stack.stop()  # the data stays; the stack starts again below with the new count
+        stack = select.dev_stack(instances=args.instances)
     if stack is not None and all(stack.running().values()):
         console.info("the dev stack is already running")
         describe(stack)
@@ -85,7 +112,9 @@ def up(args: argparse.Namespace) -> int:
         backend = select.resolve_backend(args.backend)
         if backend == "native" and proc.port_open(args.port):
             raise StackError(f"port {args.port} is taken", "stop what listens there, or pass --port / set TRM_DIRECTUS_PORT")
-        stack = select.make_stack(backend, state_dir=select.dev_state_dir(), persistent=True, directus_port=args.port)
+        stack = select.make_stack(
+            backend, state_dir=select.dev_state_dir(), persistent=True, directus_port=args.port, instances=args.instances or 1
+        )
     else:
         stack.stop()  # half-running (e.g. after a reboot): restart cleanly on the same database
     try:
@@ -111,10 +140,18 @@ def down(args: argparse.Namespace) -> int:
 def status(args: argparse.Namespace) -> int:
     stack = _existing()
     state = stack.running()
+    rows = stack.scale.status() if getattr(stack, "scale", None) else []
+    doc = health(stack.info.url)
+    if args.json:
+        doc = {"url": stack.info.url, "running": state, "health": (doc or {}).get("status"), "instances": rows}
+        console.out(json.dumps(doc, indent=2))
+        return 0 if all(state.values()) else 1
+    width = max(9, *(len(name) + 1 for name in state))  # one Directus: the columns as before instances existed
     for name, ok in state.items():
-        console.out(f"  {name:<9} {'running' if ok else 'stopped'}")
-    doc = health(stack.info.url) if state["directus"] else None
-    console.out(f"  health    {doc.get('status') if doc else 'no answer'} ({stack.info.url}/server/health)")
+        console.out(f"  {name:<{width}} {'running' if ok else 'stopped'}")
+    for row in rows:
+        console.out(f"  {row['name']:<{width}} {row['url']}  pid {row['pid']}  health {row['health']}  haproxy {row['balancer']}")
+    console.out(f"  {'health':<{width}} {doc.get('status') if doc else 'no answer'} ({stack.info.url}/server/health)")
     if all(state.values()):
         describe(stack)
         return 0
@@ -122,10 +159,28 @@ def status(args: argparse.Namespace) -> int:
     return 1
 
 
+def restart(args: argparse.Namespace) -> int:
+    stack = _existing()
+    if not getattr(stack, "scale", None):
+        raise ConfigError("the dev stack runs one Directus without HAProxy", "`stack up --instances 2` (or more) first")
+    t0 = time.monotonic()
+    if args.rolling:
+        stack.scale.rolling_restart()  # prints each instance's restart and its time
+    else:
+        stack.stop_directus()
+        stack.origin = "restart"  # an existing database: its build log stays as it is
+        stack.boot()
+    console.out(f"restarted {len(stack.scale.names)} instance(s) in {console.fmt_seconds(time.monotonic() - t0)}")
+    return 0
+
+
 def logs(args: argparse.Namespace) -> int:
     stack = _existing()
     if isinstance(stack, NativeStack):
-        path = {"directus": stack.boot_log, "postgres": stack.postgres.log, "redis": stack.redis.log}[args.service]
+        scale = stack.scale
+        directus = scale.log(f"directus-{args.instance}") if scale else stack.boot_log
+        haproxy = scale.balancer.log if scale else stack.logs_dir / "haproxy.log"
+        path = {"directus": directus, "postgres": stack.postgres.log, "redis": stack.redis.log, "haproxy": haproxy}[args.service]
         console.out(proc.tail(path, args.lines))
     else:
         console.out(stack.logs({"postgres": "db"}.get(args.service, args.service), args.lines))

@@ -29,6 +29,8 @@ class StackInfo:
     redis_password: str = ""
     project: str = ""  # compose project name
     env: dict = field(default_factory=dict)  # extra settings the stack was created with (kept across commands)
+    instances: int = 1  # native: how many Directus processes (stacks/instances.py)
+    balancer: bool = False  # native: HAProxy on the `directus` port in front of them (always with 2 or more)
 
     @property
     def db_settings(self) -> DbSettings:
@@ -108,6 +110,7 @@ def directus_settings(
         "DB_DATABASE": db.database,
         "DB_USER": db.user,
         "DB_PASSWORD": db.password,
+        # One SECRET for every instance: a token signed by one is accepted by the others.
         "SECRET": info.secret,
         "ADMIN_EMAIL": info.admin_email,
         "ADMIN_PASSWORD": info.admin_password,
@@ -116,12 +119,26 @@ def directus_settings(
         "PROJECT_OWNER": info.admin_email,
         "HOST": host,
         "PORT": str(port),
+        # The URL clients use (the balancer's, with several instances): links and redirects point there.
         "PUBLIC_URL": public_url,
         "REDIS": info.redis_url,
+        # One configuration for one or several instances on one Redis (lessons.md "Several Directus
+        # instances"), so adding an instance changes nothing else. Each must be shared:
+        # schedule() jobs (the outbox resend) run once per tick across the instances, not once each;
+        "SYNCHRONIZATION_STORE": "redis",
+        # the rate limiter's budget is one per client whichever instance answers (when it is enabled);
+        "RATE_LIMITER_STORE": "redis",
+        # the system cache (permissions, policies, settings): one copy for all instances rather than one per
+        # process, cleared once for all by a change (measured: another instance enforced a removed
+        # permission within 0.2 s with either store; Directus's bus also clears per-process copies);
+        "CACHE_STORE": "redis",
+        # the response cache stays off: operations read live data (flags, results), and every write
+        # would purge it for all instances anyway.
         "CACHE_ENABLED": "false",
         # db-init owns positions (and PostGIS owns spatial_ref_sys): never Directus collections.
         "DB_EXCLUDE_TABLES": DEFAULT_EXCLUDED_TABLES,
         "TELEMETRY": "false",
+        # Subscriptions on one instance hear about writes made through another over Redis.
         "WEBSOCKETS_ENABLED": "true",
         "LOG_LEVEL": "info",
         # Stacks are single-user dev/test instances on small shared machines: Directus's pressure

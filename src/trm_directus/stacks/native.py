@@ -24,6 +24,7 @@ from ..secretfile import new_secret, write_private
 from . import bootlog, proc, tally, template, timescaledb
 from .base import StackInfo, StackLifecycle, directus_settings
 from .bootlog import health
+from .instances import InstanceSet
 from .node import DirectusInstall, ensure_directus
 from .postgres import PostgresCluster
 from .redis import RedisServer
@@ -51,6 +52,8 @@ class NativeStack(StackLifecycle):
         health_timeout: float = 180,
         from_template: bool = False,
         tree: Path | None = None,
+        instances: int | None = None,
+        balancer: bool | None = None,
     ) -> None:
         if from_template and persistent:
             raise StackError("a persistent (dev) stack cannot start from a template database", "drop from_template")
@@ -77,6 +80,7 @@ class NativeStack(StackLifecycle):
         )
         if env:
             self.info.env.update(env)
+        self.scale = InstanceSet.attach(self, instances, balancer)  # None: one Directus on the `directus` port
         self.info.redis_password = self.info.redis_password or new_secret(18)
         self.extra_env = self.info.env
         ports = self.info.ports
@@ -167,7 +171,7 @@ class NativeStack(StackLifecycle):
         port = port or self.info.ports["directus"]
         return directus_settings(
             self.info,
-            public_url=f"http://127.0.0.1:{port}",
+            public_url=self.url,  # the balancer's with several instances
             host="127.0.0.1",
             port=port,
             extra={
@@ -251,6 +255,14 @@ class NativeStack(StackLifecycle):
                 f"TimescaleDB is not installed for {self.postgres.bindir.parent}: db-init runs with "
                 f"TRM_TIMESCALEDB=optional and positions is a plain table, unlike production; {timescaledb.INSTALL_HINT}"
             )
+        if self.scale is not None:
+            self.scale.boot(self.boots)
+        else:
+            self.boot_single()
+        if self.boots == 1:
+            template.after_first_boot(self)
+
+    def boot_single(self) -> None:
         with console.step(f"boot #{self.boots}: image/entrypoint.sh -> Directus on {self.url}"):
             self.directus_process = self.launch(self.info.ports["directus"], self.boot_log)
             self.info.pids["directus"] = self.directus_process.pid
@@ -266,10 +278,10 @@ class NativeStack(StackLifecycle):
                 )
             except StackError:
                 raise bootlog.failure(self.boot_log, self.directus_process) from None
-        if self.boots == 1:
-            template.after_first_boot(self)
 
     def stop_directus(self) -> None:
+        if self.scale is not None:
+            self.scale.stop()
         proc.terminate(self.directus_process)
         if self.directus_process is None:
             proc.terminate_pid(self.info.pids.get("directus"))
@@ -290,8 +302,5 @@ class NativeStack(StackLifecycle):
             self.info.save()
 
     def running(self) -> dict[str, bool]:
-        return {
-            "postgres": self.postgres.running(),
-            "redis": proc.pid_alive(self.info.pids.get("redis")),
-            "directus": health(self.url) is not None,
-        }
+        services = {"postgres": self.postgres.running(), "redis": proc.pid_alive(self.info.pids.get("redis"))}
+        return {**services, **(self.scale.running() if self.scale else {"directus": health(self.url) is not None})}

@@ -37,6 +37,11 @@ def make_stack(backend: str = "auto", **kwargs: Any) -> NativeStack | ComposeSta
     """A stack object (not started); a context manager for throw-away use."""
     chosen = resolve_backend(backend)
     if chosen == "compose":
+        if kwargs.get("instances", 1) > 1:
+            raise ConfigError(
+                "--instances with the compose backend: use its `scaled` profile instead",
+                "docker compose -f image/compose.yaml --profile scaled up (README 'Stacks'), or --backend native",
+            )
         allowed = {"state_dir", "persistent", "directus_port", "db_port", "env", "health_timeout"}
         return ComposeStack(**{k: v for k, v in kwargs.items() if k in allowed})
     return NativeStack(**kwargs)
@@ -48,12 +53,13 @@ def dev_state_dir() -> Path:
     return Path(override) if override else pins.repo_root() / ".state" / "stack"
 
 
-def dev_stack(state_dir: Path | None = None) -> NativeStack | ComposeStack | None:
-    """The persistent stack recorded in the state directory, if any (not necessarily running)."""
+def dev_stack(state_dir: Path | None = None, instances: int | None = None) -> NativeStack | ComposeStack | None:
+    """The persistent stack recorded in the state directory, if any (not necessarily running); `instances`
+    changes how many Directus processes a native one runs from its next start."""
     state_dir = state_dir or dev_state_dir()
     info = StackInfo.load(state_dir)
     if info is None:
         return None
     if info.backend == "compose":
         return ComposeStack(state_dir, persistent=True)
-    return NativeStack(state_dir, persistent=True)
+    return NativeStack(state_dir, persistent=True, instances=instances)
