@@ -57,6 +57,18 @@ def psql(c):
     cli(c, "stack", "psql", pty=True)
 
 
+@task(help={"kind": "incr (default), diff or full", "list_": "list the backups instead"})
+def backup(c, kind="incr", list_=False):
+    """Back up the dev stack's database and uploads now (pgBackRest), or list the backups."""
+    cli(c, "backup", "list" if list_ else "now", *([] if list_ else ["--kind", kind]))
+
+
+@task(help={"to": "point in time with a time zone (default: latest)", "into": "restore into a new stack in this directory"})
+def restore(c, to=None, into=None):
+    """Restore the dev stack's database from its backups (the current one is moved aside), then boot Directus."""
+    cli(c, "restore", *opt("--to", to), *opt("--into", into))
+
+
 @task(help={"phase": "pre (default), post or all", "dry_run": "list what would run, write nothing", "dsn": "PostgreSQL URL"})
 def migrate(c, phase="pre", dry_run=False, dsn=None):
     """Apply pending db-init SQL files (validates checksums and order first)."""

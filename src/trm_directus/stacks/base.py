@@ -29,6 +29,7 @@ class StackInfo:
     redis_password: str = ""
     project: str = ""  # compose project name
     env: dict = field(default_factory=dict)  # extra settings the stack was created with (kept across commands)
+    backup_repo: str = ""  # native: its pgBackRest repository, when its WAL is archived (backup/)
 
     @property
     def db_settings(self) -> DbSettings:

@@ -51,10 +51,13 @@ class NativeStack(StackLifecycle):
         health_timeout: float = 180,
         from_template: bool = False,
         tree: Path | None = None,
+        backups: bool | None = None,
     ) -> None:
         if from_template and persistent:
             raise StackError("a persistent (dev) stack cannot start from a template database", "drop from_template")
         self.persistent, self.from_template = persistent, from_template
+        # WAL archiving into a pgBackRest repository (backup/): dev stacks by default, where pgBackRest is installed.
+        self.backups = (persistent and shutil.which("pgbackrest") is not None) if backups is None else backups
         self.template: template.Template | None = None
         self.origin = "empty"  # the first boot's database: empty, template (a copy), or restart (an existing one)
         self.state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="trm-stack-"))
@@ -145,7 +148,13 @@ class NativeStack(StackLifecycle):
         self.install = ensure_directus(root=self.tree)
         self.origin = "restart" if self.postgres.initialized else "template" if self.from_template else "empty"
         self.template = template.prepare(self) if self.origin == "template" else None
+        if self.backups:
+            from ..backup import stack as backup_stack
+
+            backup_stack.before_postgres(self)
         self.postgres.start()
+        if self.backups:
+            backup_stack.after_postgres(self)
         self.info.pg_dir = str(self.postgres.pg_dir)
         self.postgres.create_database(DATABASE)
         template.adopt(self)
