@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import bench_drift_floor, console, pins
+from . import bench_backup, bench_drift_floor, console, pins
 from .stacks.native import NativeStack, health
 from .stacks.node import ensure_directus
 
@@ -27,6 +27,7 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "drift_gate_s": (60.0, "drift gate end to end (cached install and extensions)"),
     "drift_growth_ratio": (1.25, "drift gate now / drift gate on the baseline revision's artifacts, same run"),
     **bench_drift_floor.TARGETS,  # issue #23: Directus's own CLI doing the gate's work, same run
+    **bench_backup.TARGETS,  # issue #26: backup, restore and the recovery point at full size
     "upgrade_gate_s": (None, "upgrade gate end to end (base: the merge base with main; cached install and extensions)"),
     "upgrade_drift_gate_s": (None, "baseline, same run: the drift gate end to end"),
     "upgrade_drift_ratio": (None, "upgrade gate / drift gate, same run (×, not seconds)"),
@@ -367,6 +368,7 @@ BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "stage-open": bench_stage_open,
     "access": bench_access,
     "upgrade": bench_upgrade,
+    "backup": bench_backup.bench,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+from pathlib import Path
 
 from .. import console
 from ..db import mask_dsn
@@ -30,9 +31,11 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         action="store_true",
         help="delete the dev stack's database and state first, then start afresh (also when its data directory vanished)",
     )
+    up.add_argument("--show-secrets", action="store_true", help="print the admin password and token (hidden by default)")
     down = verbs.add_parser("down", help="stop the dev stack; --purge also deletes its database")
     down.add_argument("--purge", action="store_true")
-    verbs.add_parser("status", help="processes, health and URLs of the dev stack")
+    st = verbs.add_parser("status", help="processes, health and URLs of the dev stack")
+    st.add_argument("--show-secrets", action="store_true", help="print the admin password and token (hidden by default)")
     logs = verbs.add_parser("logs", help="show the dev stack's logs")
     logs.add_argument("--service", choices=("directus", "postgres", "redis"), default="directus")
     logs.add_argument("--lines", type=int, default=80)
@@ -60,12 +63,14 @@ def _existing():
     return stack
 
 
-def describe(stack) -> None:
+def describe(stack, show_secrets: bool = False) -> None:
+    """URLs and the login; the password and token only when asked (terminal scrollback, CI logs, screen shares)."""
     info = stack.info
+    where = f"hidden: --show-secrets, `stack env`, or {Path(info.state_dir) / 'stack.json'} (0600)"
     console.out(f"Directus is up ({info.backend} backend)")
     console.out(f"  admin UI   {info.url}/admin")
-    console.out(f"  login      {info.admin_email} / {info.admin_password}")
-    console.out(f"  token      {info.admin_token}")
+    console.out(f"  login      {info.admin_email} / {info.admin_password if show_secrets else '(' + where + ')'}")
+    console.out(f"  token      {info.admin_token if show_secrets else '(hidden)'}")
     console.out(f"  database   {mask_dsn(info.dsn)}   (invoke psql)")
     console.out(f"  redis      {mask_dsn(info.redis_url)}")
     console.out(f"  state      {info.state_dir}   (invoke down [--purge])")
@@ -79,7 +84,7 @@ def up(args: argparse.Namespace) -> int:
         stack = None
     if stack is not None and all(stack.running().values()):
         console.info("the dev stack is already running")
-        describe(stack)
+        describe(stack, args.show_secrets)
         return 0
     if stack is None:
         backend = select.resolve_backend(args.backend)
@@ -93,7 +98,7 @@ def up(args: argparse.Namespace) -> int:
     except BaseException:
         stack.stop()
         raise
-    describe(stack)
+    describe(stack, args.show_secrets)
     return 0
 
 
@@ -116,7 +121,7 @@ def status(args: argparse.Namespace) -> int:
     doc = health(stack.info.url) if state["directus"] else None
     console.out(f"  health    {doc.get('status') if doc else 'no answer'} ({stack.info.url}/server/health)")
     if all(state.values()):
-        describe(stack)
+        describe(stack, args.show_secrets)
         return 0
     console.out("the dev stack is not fully running: `invoke up` starts it")
     return 1

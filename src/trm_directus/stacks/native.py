@@ -138,7 +138,8 @@ class NativeStack(StackLifecycle):
                 f"the stack's database is gone: {self.postgres.data_dir} holds no PostgreSQL cluster, but this stack "
                 f"created one there (recorded in {Path(self.state_dir) / 'stack.json'}); nothing was started and no empty "
                 "database was created in its place",
-                "if the data lives on a disk or mount that is missing, bring it back and retry; to start over with an "
+                "if the data lives on a disk or mount that is missing, bring it back and retry; if the stack was backed up, "
+                "`python -m trm_directus restore` (or `inv restore`) restores it; to start over with an "
                 "empty database: `python -m trm_directus stack up --reset` (or `inv up --reset`)",
             )
 
