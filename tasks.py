@@ -11,10 +11,11 @@ import sys
 from invoke import Context, task
 
 
-def cli(c: Context, *args: object, pty: bool = False) -> None:
-    """Run the package CLI with the same interpreter invoke runs under; its exit code is ours."""
+def cli(c: Context, *args: object, pty: bool = False, token: str | None = None) -> None:
+    """Run the package CLI with the same interpreter invoke runs under; its exit code is ours.
+    A token goes in the environment (DIRECTUS_TOKEN), never on the command line where `ps` shows it."""
     argv = [sys.executable, "-m", "trm_directus", *(str(a) for a in args if a is not None and a != "")]
-    c.run(shlex.join(argv), pty=pty)
+    c.run(shlex.join(argv), pty=pty, env={"DIRECTUS_TOKEN": token} if token else {})
 
 
 def opt(flag: str, value: object) -> list[str]:
@@ -59,6 +60,18 @@ def psql(c):
     cli(c, "stack", "psql", pty=True)
 
 
+@task(help={"kind": "incr (default), diff or full", "list_": "list the backups instead"})
+def backup(c, kind="incr", list_=False):
+    """Back up the dev stack's database and uploads now (pgBackRest), or list the backups."""
+    cli(c, "backup", "list" if list_ else "now", *([] if list_ else ["--kind", kind]))
+
+
+@task(help={"to": "point in time with a time zone (default: latest)", "into": "restore into a new stack in this directory"})
+def restore(c, to=None, into=None):
+    """Restore the dev stack's database from its backups (the current one is moved aside), then boot Directus."""
+    cli(c, "restore", *opt("--to", to), *opt("--into", into))
+
+
 @task(help={"phase": "pre (default), post or all", "dry_run": "list what would run, write nothing", "dsn": "PostgreSQL URL"})
 def migrate(c, phase="pre", dry_run=False, dsn=None):
     """Apply pending db-init SQL files (validates checksums and order first)."""
@@ -83,10 +96,16 @@ def snapshot(c, out=None):
     cli(c, "snapshot", *opt("--out", out))
 
 
-@task(help={"against": "Directus URL (default: the dev stack)", "token": "admin token", "markdown": "also write Markdown here"})
+@task(
+    help={
+        "against": "Directus URL (default: the dev stack)",
+        "token": "admin token (better: DIRECTUS_TOKEN in the environment; an argument shows in ps)",
+        "markdown": "also write Markdown here",
+    }
+)
 def diff(c, against=None, token=None, markdown=None):
     """Show what differs between the committed snapshot and a live instance."""
-    cli(c, "diff", *opt("--against", against), *opt("--token", token), *opt("--markdown", markdown))
+    cli(c, "diff", *opt("--against", against), *opt("--markdown", markdown), token=token)
 
 
 @task(
@@ -94,13 +113,13 @@ def diff(c, against=None, token=None, markdown=None):
         "dry_run": "preview only",
         "allow_destructive": "the snapshot token printed in the refusal: allows its destructive changes once",
         "against": "Directus URL",
-        "token": "admin token",
+        "token": "admin token (better: DIRECTUS_TOKEN in the environment; an argument shows in ps)",
     }
 )
 def apply(c, dry_run=False, allow_destructive=None, against=None, token=None):
     """Apply the committed snapshot to a running instance (preview first; destructive changes refused)."""
     flags = ["--dry-run"] if dry_run else []
-    cli(c, "apply", *flags, *opt("--allow-destructive", allow_destructive), *opt("--against", against), *opt("--token", token))
+    cli(c, "apply", *flags, *opt("--allow-destructive", allow_destructive), *opt("--against", against), token=token)
 
 
 @task
@@ -113,7 +132,7 @@ def drift(c):
     name="seed-rally-albania",
     help={
         "against": "Directus URL (default: the dev stack)",
-        "token": "admin token",
+        "token": "admin token (better: DIRECTUS_TOKEN in the environment; an argument shows in ps)",
         "dry_run": "show what would change, write nothing",
     },
 )
@@ -124,8 +143,8 @@ def seed_rally_albania(c, against=None, token=None, dry_run=False):
         "seed",
         "seeds/rally-albania-2026.yaml",
         *opt("--against", against),
-        *opt("--token", token),
         *(["--dry-run"] if dry_run else []),
+        token=token,
     )
 
 
@@ -174,7 +193,7 @@ def access_diff(c):
         "event": "event slug",
         "dry_run": "show what would change, write nothing",
         "against": "Directus URL (default: the dev stack)",
-        "token": "admin token",
+        "token": "admin token (better: DIRECTUS_TOKEN in the environment; an argument shows in ps)",
     },
 )
 def rules_import(
@@ -189,5 +208,5 @@ def rules_import(
         event,
         *(["--dry-run"] if dry_run else []),
         *opt("--against", against),
-        *opt("--token", token),
+        token=token,
     )

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import bench_drift_floor, bench_scale, console, pins
+from . import bench_backup, bench_drift_floor, bench_scale, console, pins
 from .stacks.native import NativeStack, health
 from .stacks.node import ensure_directus
 
@@ -28,6 +28,7 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "drift_growth_ratio": (1.25, "drift gate now / drift gate on the baseline revision's artifacts, same run"),
     **bench_drift_floor.TARGETS,  # issue #23: Directus's own CLI doing the gate's work, same run
     **bench_scale.TARGETS,  # issue #27: 1 and 2 Directus instances behind HAProxy, same run
+    **bench_backup.TARGETS,  # issue #26: backup, restore and the recovery point at full size
     "upgrade_gate_s": (None, "upgrade gate end to end (base: the merge base with main; cached install and extensions)"),
     "upgrade_drift_gate_s": (None, "baseline, same run: the drift gate end to end"),
     "upgrade_drift_ratio": (None, "upgrade gate / drift gate, same run (×, not seconds)"),
@@ -386,6 +387,7 @@ BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "upgrade": bench_upgrade,
     "commands": bench_commands,
     "scale": bench_scale.bench,
+    "backup": bench_backup.bench,
 }
 
 

@@ -16,6 +16,8 @@ COMMANDS = (
     "status",
     "repair",
     "stack",
+    "backup",
+    "restore",
     "snapshot",
     "diff",
     "apply",

@@ -27,6 +27,8 @@ pytestmark = pytest.mark.integration
 OPTIONAL = {"TRM_TIMESCALEDB": "optional"}
 PRE = [f.name for f in migrations.discover(REPO / "db-init") if f.phase == "pre"]
 N = len(PRE)
+# A new pre-schema file in these tests: numbered above every file of both phases (numbers are unique across them).
+NEXT = f"{max(f.number for f in migrations.discover(REPO / 'db-init')) + 1:03d}"
 
 
 def runner(dsn: str, root: Path, **env: str) -> Runner:
@@ -103,7 +105,7 @@ def test_edited_applied_file_is_refused_before_anything_runs(fresh_db, db_init_c
     runner(fresh_db, db_init_copy).migrate("pre")
     edited = db_init_copy / "002_positions.sql"
     edited.write_text(edited.read_text() + "\n-- a harmless looking edit\n")
-    (db_init_copy / "090_new.sql").write_text("CREATE TABLE new_after_edit (x int);\n")
+    (db_init_copy / f"{NEXT}_new.sql").write_text("CREATE TABLE new_after_edit (x int);\n")
     with pytest.raises(ChecksumMismatch) as info:
         runner(fresh_db, db_init_copy).migrate("pre")
     text = info.value.render()
@@ -139,12 +141,12 @@ def test_out_of_order_file_is_refused(fresh_db, db_init_copy):
     content = held_back.read_text()
     for name in PRE[1:]:
         (db_init_copy / name).unlink()
-    (db_init_copy / "090_later.sql").write_text("SELECT 1;\n")
-    runner(fresh_db, db_init_copy).migrate("pre")  # applies 001 and 090
+    (db_init_copy / f"{NEXT}_later.sql").write_text("SELECT 1;\n")
+    runner(fresh_db, db_init_copy).migrate("pre")  # applies 001 and the new one
     held_back.write_text(content)
     with pytest.raises(OutOfOrderMigration) as info:
         runner(fresh_db, db_init_copy).migrate("pre")
-    assert "002_positions.sql is below the highest applied 090_later.sql" in info.value.render()
+    assert f"002_positions.sql is below the highest applied {NEXT}_later.sql" in info.value.render()
     assert query(fresh_db, "SELECT to_regclass('public.positions')")[0][0] is None
 
 
@@ -170,31 +172,31 @@ def test_bad_file_names_are_refused_before_anything_runs(fresh_db, db_init_copy)
 def test_broken_sql_leaves_no_trace_and_names_file_and_line(fresh_db, db_init_copy):
     runner(fresh_db, db_init_copy).migrate("pre")
     before = fingerprint(fresh_db)
-    (db_init_copy / "090_broken.sql").write_text(
+    (db_init_copy / f"{NEXT}_broken.sql").write_text(
         "CREATE TABLE half_done (x int);\nINSERT INTO half_done VALUES (1);\n\nALTER TABLE half_done\n    ADD COLUMN y intt;\n"
     )
     with pytest.raises(MigrationFailed) as info:
         runner(fresh_db, db_init_copy).migrate("pre")
     err = info.value
     assert err.line == 5
-    assert "090_broken.sql:5" in err.what and 'type "intt" does not exist' in err.what
+    assert f"{NEXT}_broken.sql:5" in err.what and 'type "intt" does not exist' in err.what
     assert "rolled back" in err.hint
     assert fingerprint(fresh_db) == before
 
 
 def test_error_raised_inside_a_do_block_points_at_its_line(fresh_db, db_init_copy):
-    (db_init_copy / "090_do_block.sql").write_text(
+    (db_init_copy / f"{NEXT}_do_block.sql").write_text(
         "SELECT 1;\nDO $$\nBEGIN\n    PERFORM 1;\n    RAISE EXCEPTION 'assertion failed on purpose';\nEND\n$$;\n"
     )
     cli = run_cli("migrate", "--dsn", fresh_db, "--dir", str(db_init_copy))
     assert cli.returncode == 1
-    assert "090_do_block.sql:5 failed: P0001 assertion failed on purpose" in cli.stderr
+    assert f"{NEXT}_do_block.sql:5 failed: P0001 assertion failed on purpose" in cli.stderr
     assert [r[0] for r in ledger(fresh_db)] == PRE
 
 
 def test_four_concurrent_runners_apply_each_file_exactly_once(fresh_db, db_init_copy):
     # A slow, non-idempotent file: applying it twice would leave two rows.
-    (db_init_copy / "090_counted.sql").write_text(
+    (db_init_copy / f"{NEXT}_counted.sql").write_text(
         "SELECT pg_sleep(1.5);\nCREATE TABLE IF NOT EXISTS apply_count (n int);\nINSERT INTO apply_count VALUES (1);\n"
     )
     procs = [
@@ -228,7 +230,7 @@ def test_status_and_dry_run_write_nothing(fresh_db, db_init_copy):
     assert not ledger_exists(fresh_db)
 
     runner(fresh_db, db_init_copy).migrate("pre")
-    (db_init_copy / "090_pending.sql").write_text("SELECT 1;\n")
+    (db_init_copy / f"{NEXT}_pending.sql").write_text("SELECT 1;\n")
     (db_init_copy / "post").mkdir(exist_ok=True)
     (db_init_copy / "post" / "100_after_schema.sql").write_text("SELECT 2;\n")
     before = fingerprint(fresh_db)
@@ -236,7 +238,7 @@ def test_status_and_dry_run_write_nothing(fresh_db, db_init_copy):
     assert status.returncode == 0, status.stderr
     lines = status.stdout.splitlines()
     assert any("002_positions.sql" in ln and " applied " in ln for ln in lines)
-    assert any("090_pending.sql" in ln and " pending " in ln for ln in lines)
+    assert any(f"{NEXT}_pending.sql" in ln and " pending " in ln for ln in lines)
     assert any(ln.strip().startswith("post") and "100_after_schema.sql" in ln and "pending" in ln for ln in lines)
     assert f"{N} applied, 2 pending, 0 changed, 0 missing on disk" in status.stdout
     dry = run_cli("migrate", "--dry-run", "--phase", "all", "--dsn", fresh_db, "--dir", str(db_init_copy), env=read_only)

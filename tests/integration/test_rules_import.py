@@ -5,9 +5,10 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from tests.conftest import REPO, query, run_cli
+from tests.conftest import REPO, execute, query, run_cli
 from tests.integration.graph import TimingGraph, square
 from trm_directus.directus_api import Directus
 from trm_directus.errors import DirectusError, RulesError
@@ -24,14 +25,26 @@ def tg(api) -> TimingGraph:
 
 
 def cli(stack, *args: str):
-    return run_cli("rules-import", *args, "--against", stack.url, "--token", stack.info.admin_token)
+    return run_cli("rules-import", *args, "--against", stack.url, env={"DIRECTUS_TOKEN": stack.info.admin_token})
 
 
 def formulas(stack, event_id: str) -> list[tuple]:
+    """The event's current rule rows (superseded ones are history: `history`)."""
     return query(
         stack.info.dsn,
         "SELECT type, coalesce(waypoint_type, ''), belongs_to_type, offence_min, offence_max, penalty_seconds, placeholder "
-        "FROM penalty_formulas WHERE event_id = %s ORDER BY type, waypoint_type NULLS FIRST, belongs_to_type, offence_min",
+        "FROM penalty_formulas WHERE event_id = %s AND superseded_at IS NULL "
+        "ORDER BY type, waypoint_type NULLS FIRST, belongs_to_type, offence_min",
+        (event_id,),
+    )
+
+
+def every_row(stack, event_id: str) -> list[tuple]:
+    """Every formula row of the event as stored, ids and history included: what an undo must restore exactly."""
+    return query(
+        stack.info.dsn,
+        "SELECT id, type, waypoint_type, belongs_to_type, offence_min, offence_max, operator, penalty_seconds, placeholder, "
+        "enabled, superseded_at, summary FROM penalty_formulas WHERE event_id = %s ORDER BY id",
         (event_id,),
     )
 
@@ -88,7 +101,7 @@ def test_the_regulation_replaces_placeholders_in_place_and_changed_brackets_as_a
     assert all(row[-1] for row in formulas(stack, event["id"]))  # nothing written
     done = cli(stack, str(path), "--event", event["slug"])
     assert done.returncode == 0, done.stderr
-    assert "brackets changed, replacing its 3 row(s)" in done.stderr
+    assert "brackets changed, superseding its 3 row(s) (kept, disabled)" in done.stderr
     assert formulas(stack, event["id"]) == [
         ("missed_waypoint", "", "event", None, None, 900, False),
         ("missed_waypoint", "WPN", "event", None, None, 2700, False),
@@ -98,8 +111,29 @@ def test_the_regulation_replaces_placeholders_in_place_and_changed_brackets_as_a
         ("speeding", "", "event", 40, 60, 180, False),
         ("speeding", "", "event", 60, None, 360, False),
     ]
-    kept = tg.api.get(f"/items/entry_penalties/{used['id']}")
-    assert kept["formula_id"] is None and kept["formula_snapshot"] == {"offence_min": 40, "seconds": 180}
+    # The penalty still points at the row it was computed from, which keeps its values and says it was superseded.
+    kept = tg.api.get(f"/items/entry_penalties/{used['id']}", fields="formula_id.*,formula_snapshot")
+    assert kept["formula_id"]["id"] == str(old_top) and kept["formula_snapshot"] == {"offence_min": 40, "seconds": 180}
+    assert (kept["formula_id"]["offence_min"], kept["formula_id"]["offence_max"], kept["formula_id"]["penalty_seconds"]) == (
+        40,
+        None,
+        180,
+    )
+    assert kept["formula_id"]["superseded_at"] is not None and kept["formula_id"]["enabled"] is False
+    history = query(
+        stack.info.dsn,
+        "SELECT offence_min, offence_max, placeholder FROM penalty_formulas WHERE event_id = %s AND superseded_at IS NOT NULL "
+        "ORDER BY offence_min",
+        (event["id"],),
+    )
+    assert history == [(0, 20, True), (20, 40, True), (40, None, True)]  # the speeding rule as it was, all three rows
+    # The processor never picks a superseded row: the formula for an offence of 50 km/h is the new bracket.
+    picked = query(
+        stack.info.dsn,
+        "SELECT offence_min, penalty_seconds FROM trm_timing.penalty_formula_for('speeding', 'event', %s)",
+        (event["id"],),
+    )
+    assert picked == [(0, 60), (20, 120), (40, 180), (60, 360)]
     assert "no changes" in cli(stack, str(path), "--event", event["slug"]).stdout
 
 
@@ -196,14 +230,37 @@ class FailingCreates(Directus):
         return super().post(path, body, **params)
 
 
-def test_a_failure_after_a_rule_was_deleted_restores_it(tg, stack, tmp_path):
-    event = tg.event()
+def test_a_failure_after_a_rule_was_superseded_restores_it_exactly(tg, stack, tmp_path):
+    stage = tg.stage()
+    event = tg.api.get(f"/items/events/{stage['event_id']}")
     assert cli(stack, str(rally(tmp_path)), "--event", event["slug"]).returncode == 0
-    before = formulas(stack, event["id"])
+    top = query(stack.info.dsn, "SELECT id FROM penalty_formulas WHERE event_id = %s AND offence_min = 40", (event["id"],))[0][0]
+    used = tg.penalty(tg.racer(event), stage, seconds=180, formula_id=str(top))
+    before = every_row(stack, event["id"])
     changed = rules.load(rally(tmp_path))
-    changed.rules[-1].rows[-1]["offence_max"] = 80  # brackets differ: the rule is replaced (delete, then create)
+    changed.rules[-1].rows[-1]["offence_max"] = 80  # brackets differ: the rule is replaced (supersede, then create)
     changed.rules[-1].rows.append({"offence_min": 80, "offence_max": None, "operator": "flat", "penalty_seconds": 600})
     with pytest.raises(RulesError) as info:
         rules_load.import_rules(FailingCreates(stack.url, stack.info.admin_token), changed, event["slug"])
     assert "nothing is left half-applied" in info.value.render()
-    assert formulas(stack, event["id"]) == before
+    assert every_row(stack, event["id"]) == before  # the same ids, values, summaries; nothing superseded
+    assert tg.api.get(f"/items/entry_penalties/{used['id']}")["formula_id"] == str(top)
+
+
+def test_a_superseded_row_keeps_its_values(tg, stack, tmp_path):
+    event = tg.event()
+    assert cli(stack, str(rally(tmp_path)), "--event", event["slug"]).returncode == 0
+    changed = RALLY_RULES.read_text().replace(
+        "{over: 40, minutes: 3}", "{over: 40, up_to: 60, minutes: 3}\n      - {over: 60, minutes: 6}"
+    )
+    assert cli(stack, str(rally(tmp_path, changed)), "--event", event["slug"]).returncode == 0
+    old = query(
+        stack.info.dsn,
+        "SELECT id FROM penalty_formulas WHERE event_id = %s AND superseded_at IS NOT NULL LIMIT 1",
+        (event["id"],),
+    )
+    with pytest.raises(DirectusError) as info:
+        tg.api.patch(f"/items/penalty_formulas/{old[0][0]}", {"penalty_seconds": 1, "offence_min": 1})
+    assert "a superseded row is history" in str(info.value)
+    with pytest.raises(psycopg.errors.CheckViolation):
+        execute(stack.info.dsn, "UPDATE penalty_formulas SET penalty_seconds = 1 WHERE id = %s", (old[0][0],))

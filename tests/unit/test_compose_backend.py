@@ -33,8 +33,9 @@ def test_compose_env_carries_generated_secrets_and_ports(tmp_path):
 
 def test_compose_file_has_healthchecks_gating_directus(repo):
     doc = yaml.safe_load((repo / "image" / "compose.yaml").read_text())
-    services = doc["services"]
-    assert set(services) == {"db", "redis", "directus", "directus-replica", "haproxy"}
+    assert set(doc["services"]) == {"db", "redis", "directus", "directus-replica", "haproxy", "backup"}
+    services = {name: s for name, s in doc["services"].items() if "profiles" not in s}
+    assert set(services) == {"db", "redis", "directus"}
     assert all("healthcheck" in s for s in services.values())
     assert services["directus"]["depends_on"] == {
         "db": {"condition": "service_healthy"},
@@ -43,6 +44,17 @@ def test_compose_file_has_healthchecks_gating_directus(repo):
     assert services["db"]["image"].startswith("timescale/timescaledb-ha")
     assert "db-data" in doc["volumes"] and "uploads" in doc["volumes"]
     assert services["directus"]["environment"]["PROJECT_OWNER"] == "${PROJECT_OWNER:-}"
+
+
+def test_compose_archives_wal_and_backs_up_with_pgbackrest_on_volumes_of_their_own(repo):
+    doc = yaml.safe_load((repo / "image" / "compose.yaml").read_text())
+    db, backup, redis = (doc["services"][n] for n in ("db", "backup", "redis"))
+    assert "archive_mode=on" in db["command"] and any(c.startswith("archive_command=pgbackrest") for c in db["command"])
+    assert backup["profiles"] == ["backup"] and backup["image"] == db["image"]  # the same pgBackRest as archives
+    assert "backups:/home/postgres/backups" in db["volumes"] and "backups" in doc["volumes"]
+    conf = (repo / "image" / "pgbackrest.conf").read_text()
+    assert "repo1-path=/home/postgres/backups" in conf and "pg1-path=/home/postgres/pgdata/data" in conf
+    assert redis["command"][redis["command"].index("--appendonly") + 1] == "yes"  # durable streams
 
 
 def test_compose_database_is_an_exact_timescaledb_ha_tag_on_the_postgresql_major_ci_installs(repo):

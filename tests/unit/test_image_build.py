@@ -95,7 +95,7 @@ def _compose_images(repo) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     "service",
-    ["redis", "db", "haproxy"],
+    ["redis", "db", "haproxy", "backup"],
 )
 def test_compose_images_are_pinned_to_an_exact_version(service, repo):
     image = _compose_images(repo)[service]
@@ -103,7 +103,7 @@ def test_compose_images_are_pinned_to_an_exact_version(service, repo):
 
 
 def test_compose_lists_no_other_unpinned_service(repo):
-    assert set(_compose_images(repo)) == {"db", "redis", "haproxy"}  # a new service needs a parameter above
+    assert set(_compose_images(repo)) == {"db", "redis", "haproxy", "backup"}  # a new service needs a parameter above
 
 
 def test_dockerfile_base_images_are_pinned(repo):

@@ -5,7 +5,9 @@
  *   event; no belongs_to_id for the event itself; waypoint_type only for missed_waypoint rules not
  *   attached to a waypoint or zone; brackets have offence_max > offence_min; the brackets of one
  *   rule neither overlap nor leave gaps and a rule is one flat row or brackets (on create, update
- *   and delete); a course row with formulas attached is not deleted;
+ *   and delete); a course row with formulas attached is not deleted; a superseded row (a rules
+ *   re-import replaced its rule, superseded_at set: penalties computed from it still point at it)
+ *   keeps its values and is left out of its rule's bracket checks;
  * - entry_segment_starts, entry_crossings, entry_penalties, stage_results: of the entry's event;
  *   a crossing is of exactly one geofence or waypoint;
  * - entry_penalties: proposed -> applied / waived, never back to proposed; a waive needs a note,
@@ -73,7 +75,7 @@ function ruleLabel(f: Row): string {
 }
 
 async function ruleRows(db: Db, f: Row): Promise<Row[]> {
-	const q = db('penalty_formulas').select('id', 'offence_min', 'offence_max');
+	const q = db('penalty_formulas').select('id', 'offence_min', 'offence_max').whereNull('superseded_at');
 	for (const k of RULE_KEY) {
 		if (f[k] === null || f[k] === undefined) q.whereNull(k);
 		else q.where(k, f[k]);
@@ -83,8 +85,12 @@ async function ruleRows(db: Db, f: Row): Promise<Row[]> {
 
 export async function checkFormula(db: Db, p: Row, keys: unknown[] | null): Promise<Row> {
 	if (keys && !FORMULA_COLUMNS.some((k) => has(p, k))) return p;
-	for (const raw of await merged(db, 'penalty_formulas', p, keys, FORMULA_COLUMNS)) {
+	for (const raw of await merged(db, 'penalty_formulas', p, keys, [...FORMULA_COLUMNS, 'superseded_at'])) {
 		const f: Row = { belongs_to_type: 'event', belongs_to_id: null, waypoint_type: null, offence_min: null, offence_max: null, ...raw };
+		if (!blank(f['superseded_at'])) {
+			if (keys) throw new InvalidPayload({ reason: `penalty_formulas: rule ${ruleLabel(f)}: a superseded row is history (penalties were computed from it): its values do not change` });
+			continue; // created as history (e.g. restored by an import's undo): not part of its rule's current brackets
+		}
 		const kind = String(f['belongs_to_type']);
 		if (kind === 'event') {
 			if (!blank(f['belongs_to_id'])) {

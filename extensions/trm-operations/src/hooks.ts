@@ -14,7 +14,9 @@ import { deliver } from './commands/route';
 import { RedisConnection } from './shared/resp';
 import { expire } from './commands/timeouts';
 import { checkCrew, checkEntry, checkEventDiscipline } from './discipline/checks';
-import { flushPending } from './faulty/outbox';
+import { confirmSent } from './faulty/confirm';
+import { flushPending, TABLE as OUTBOX } from './faulty/outbox';
+import { STREAM } from './faulty/request';
 import type { Db, Row } from './shared/types';
 import { recomputeClosing, segmentsOfStarts } from './stages/closing';
 import { checkOpenable, openStages } from './stages/open';
@@ -194,6 +196,9 @@ export default defineHook(({ filter, action, schedule }, { database, env, logger
 	});
 	schedule(RESEND_CRON, async () => {
 		try {
+			// Requests Redis lost since they were sent go back to pending first, so this flush re-sends them.
+			const c = await confirmSent(database as unknown as Db, redisUrl, OUTBOX, STREAM);
+			if (c.lost.length > 0) logger.warn(`recompute:requests: ${c.lost.length} sent request(s) missing from the stream, re-sending`);
 			const r = await flushPending(database as unknown as Db, redisUrl);
 			if (r.sent.size > 0) logger.info(`recompute:requests: re-sent ${r.sent.size} pending request(s), ${r.pending} still pending`);
 			else if (r.pending > 0) logger.warn(`recompute:requests: ${r.pending} request(s) pending: ${r.error ?? 'unknown error'}`);

@@ -15,11 +15,12 @@ from ..directus_api import Directus
 from ..errors import ConfigError
 from ..schema import snapshot as snapshot_mod
 from ..stacks import select
+from . import _token
 
 
 def add(p: argparse.ArgumentParser, *, snapshot: bool = True) -> None:
     p.add_argument("--against", "--url", dest="url", help="Directus URL (default: DIRECTUS_URL or the dev stack)")
-    p.add_argument("--token", help="admin token (default: DIRECTUS_TOKEN or the dev stack's)")
+    _token.add(p)  # default: DIRECTUS_TOKEN or the dev stack's
     if snapshot:
         p.add_argument("--snapshot", type=Path, help="snapshot file (default: snapshots/schema.yaml)")
 
@@ -30,11 +31,14 @@ def snapshot_path(args: argparse.Namespace) -> Path:
 
 def client(args: argparse.Namespace) -> Directus:
     url = args.url or os.environ.get("DIRECTUS_URL")
-    token = args.token or os.environ.get("DIRECTUS_TOKEN")
+    token = _token.resolve(args)
     if not url or not token:
         stack = select.dev_stack()
         if stack is None:
-            raise ConfigError("no Directus to talk to", "start the dev stack (`invoke up`) or pass --against URL --token T")
+            raise ConfigError(
+                "no Directus to talk to",
+                "start the dev stack (`invoke up`), or pass --against URL with DIRECTUS_TOKEN or --token-file",
+            )
         url = url or stack.info.url
         token = token or stack.info.admin_token
     return Directus(url, token)

@@ -14,13 +14,13 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         nargs="*",
         choices=[*bench.BENCHMARKS, []],
         metavar="NAME",
-        help=f"benchmarks to run (default: all but install-cold): {', '.join(bench.BENCHMARKS)}",
+        help=f"benchmarks to run (default: all but install-cold and backup): {', '.join(bench.BENCHMARKS)}",
     )
     p.add_argument("--repeat", type=int, default=3, help="repetitions where a median is taken (default 3)")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
-    names = args.names or [n for n in bench.BENCHMARKS if n != "install-cold"]
+    names = args.names or [n for n in bench.BENCHMARKS if n not in ("install-cold", "backup")]
     bench.run(names, repeat=args.repeat)
     return 0

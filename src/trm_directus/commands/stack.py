@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import time
+from pathlib import Path
 
 from .. import console
 from ..db import mask_dsn
@@ -38,10 +39,12 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         action="store_true",
         help="delete the dev stack's database and state first, then start afresh (also when its data directory vanished)",
     )
+    up.add_argument("--show-secrets", action="store_true", help="print the admin password and token (hidden by default)")
     down = verbs.add_parser("down", help="stop the dev stack; --purge also deletes its database")
     down.add_argument("--purge", action="store_true")
     status_p = verbs.add_parser("status", help="processes, health and URLs of the dev stack (every Directus instance)")
     status_p.add_argument("--json", action="store_true", help="print the same as one JSON document")
+    status_p.add_argument("--show-secrets", action="store_true", help="print the admin password and token (hidden by default)")
     restart = verbs.add_parser("restart", help="restart the dev stack's Directus instances")
     restart.add_argument("--rolling", action="store_true", help="one at a time, each after the previous is back in HAProxy")
     logs = verbs.add_parser("logs", help="show the dev stack's logs")
@@ -81,12 +84,14 @@ def _existing():
     return stack
 
 
-def describe(stack) -> None:
+def describe(stack, show_secrets: bool = False) -> None:
+    """URLs and the login; the password and token only when asked (terminal scrollback, CI logs, screen shares)."""
     info = stack.info
+    where = f"hidden: --show-secrets, `stack env`, or {Path(info.state_dir) / 'stack.json'} (0600)"
     console.out(f"Directus is up ({info.backend} backend)")
     console.out(f"  admin UI   {info.url}/admin" + (f"   (HAProxy, {info.instances} instance(s))" if info.balancer else ""))
-    console.out(f"  login      {info.admin_email} / {info.admin_password}")
-    console.out(f"  token      {info.admin_token}")
+    console.out(f"  login      {info.admin_email} / {info.admin_password if show_secrets else '(' + where + ')'}")
+    console.out(f"  token      {info.admin_token if show_secrets else '(hidden)'}")
     console.out(f"  database   {mask_dsn(info.dsn)}   (invoke psql)")
     console.out(f"  redis      {mask_dsn(info.redis_url)}")
     console.out(f"  state      {info.state_dir}   (invoke down [--purge])")
@@ -106,7 +111,7 @@ def up(args: argparse.Namespace) -> int:
         stack = select.dev_stack(instances=args.instances)
     if stack is not None and all(stack.running().values()):
         console.info("the dev stack is already running")
-        describe(stack)
+        describe(stack, args.show_secrets)
         return 0
     if stack is None:
         backend = select.resolve_backend(args.backend)
@@ -122,7 +127,7 @@ def up(args: argparse.Namespace) -> int:
     except BaseException:
         stack.stop()
         raise
-    describe(stack)
+    describe(stack, args.show_secrets)
     return 0
 
 
@@ -153,7 +158,7 @@ def status(args: argparse.Namespace) -> int:
         console.out(f"  {row['name']:<{width}} {row['url']}  pid {row['pid']}  health {row['health']}  haproxy {row['balancer']}")
     console.out(f"  {'health':<{width}} {doc.get('status') if doc else 'no answer'} ({stack.info.url}/server/health)")
     if all(state.values()):
-        describe(stack)
+        describe(stack, args.show_secrets)
         return 0
     console.out("the dev stack is not fully running: `invoke up` starts it")
     return 1

@@ -123,6 +123,13 @@ COLLECTIONS = [
             boolean("retroactive", note="A change applies to penalties already computed (the processor recomputes)."),
             boolean("enabled", default=True, note="Disabled rows are ignored (the next less specific rule applies)."),
             readonly(
+                timestamp(
+                    "superseded_at",
+                    note="Set when a rules import replaced this rule's brackets: the row is kept as it was (penalties "
+                    "computed from it still point at it) and no longer applies (disabled). Empty: a current row.",
+                )
+            ),
+            readonly(
                 string(
                     "summary",
                     max_length=200,
@@ -282,7 +289,8 @@ RELATIONS = [
         "{{summary}}",
         required=False,
         on_delete="SET NULL",
-        note="The formula used (cleared if it is deleted: formula_snapshot keeps it).",
+        note="The formula used; a rules re-import supersedes it, never deletes it (cleared only if deleted by hand: "
+        "formula_snapshot keeps it).",
     ),
     M2O(
         "entry_penalties",
@@ -334,6 +342,7 @@ ORDER = {
         "placeholder",
         "retroactive",
         "enabled",
+        "superseded_at",
         "note",
         "created_at",
         "updated_at",

@@ -184,7 +184,12 @@ class Loader:
         deleted = restored = 0
         while self.journal:
             action, spec, payload = self.journal[-1]
-            if action == "created":
+            if action == "created" and all("id" in row for row in payload):  # ids chosen before the request
+                ids = [item["id"] for item in self.api.get_in(spec.path, "id", [r["id"] for r in payload], fields="id", limit=-1)]
+                if ids:
+                    self.api.delete(spec.path, ids)
+                deleted += len(ids)
+            elif action == "created":
                 # Only the journaled keys: _existing() answers every row sharing their first key (e.g. an event's classes).
                 keys = {tuple(row[k] for k in spec.keys) for row in payload}
                 ids = [item["id"] for key, item in self._existing(spec, payload).items() if key in keys]

@@ -31,6 +31,7 @@ class StackInfo:
     env: dict = field(default_factory=dict)  # extra settings the stack was created with (kept across commands)
     instances: int = 1  # native: how many Directus processes (stacks/instances.py)
     balancer: bool = False  # native: HAProxy on the `directus` port in front of them (always with 2 or more)
+    backup_repo: str = ""  # native: its pgBackRest repository, when its WAL is archived (backup/)
 
     @property
     def db_settings(self) -> DbSettings:

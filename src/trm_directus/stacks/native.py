@@ -54,10 +54,13 @@ class NativeStack(StackLifecycle):
         tree: Path | None = None,
         instances: int | None = None,
         balancer: bool | None = None,
+        backups: bool | None = None,
     ) -> None:
         if from_template and persistent:
             raise StackError("a persistent (dev) stack cannot start from a template database", "drop from_template")
         self.persistent, self.from_template = persistent, from_template
+        # WAL archiving into a pgBackRest repository (backup/): dev stacks by default, where pgBackRest is installed.
+        self.backups = (persistent and shutil.which("pgbackrest") is not None) if backups is None else backups
         self.template: template.Template | None = None
         self.origin = "empty"  # the first boot's database: empty, template (a copy), or restart (an existing one)
         self.state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="trm-stack-"))
@@ -139,7 +142,8 @@ class NativeStack(StackLifecycle):
                 f"the stack's database is gone: {self.postgres.data_dir} holds no PostgreSQL cluster, but this stack "
                 f"created one there (recorded in {Path(self.state_dir) / 'stack.json'}); nothing was started and no empty "
                 "database was created in its place",
-                "if the data lives on a disk or mount that is missing, bring it back and retry; to start over with an "
+                "if the data lives on a disk or mount that is missing, bring it back and retry; if the stack was backed up, "
+                "`python -m trm_directus restore` (or `inv restore`) restores it; to start over with an "
                 "empty database: `python -m trm_directus stack up --reset` (or `inv up --reset`)",
             )
 
@@ -149,7 +153,13 @@ class NativeStack(StackLifecycle):
         self.install = ensure_directus(root=self.tree)
         self.origin = "restart" if self.postgres.initialized else "template" if self.from_template else "empty"
         self.template = template.prepare(self) if self.origin == "template" else None
+        if self.backups:
+            from ..backup import stack as backup_stack
+
+            backup_stack.before_postgres(self)
         self.postgres.start()
+        if self.backups:
+            backup_stack.after_postgres(self)
         self.info.pg_dir = str(self.postgres.pg_dir)
         self.postgres.create_database(DATABASE)
         template.adopt(self)

@@ -80,6 +80,7 @@ class PostgresCluster:
         self.data_dir = self.pg_dir / "data"
         self.log = self.pg_dir / "postgres.log"
         self.source: tuple[Path, str] | None = None  # (data directory, its superuser password): clone_from()
+        self.extra_settings: dict[str, str] = {}  # more server settings (WAL archiving: backup/repo.py)
 
     def clone_from(self, data_dir: Path, password: str) -> None:
         """Start as a copy of a stopped cluster (a template, stacks/template.py) instead of running initdb;
@@ -169,6 +170,7 @@ class PostgresCluster:
         if not self.durable:
             # Throw-away stacks: durability costs seconds and buys nothing.
             opts |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+        opts |= self.extra_settings
         return " ".join(f"-c {k}={v}" for k, v in opts.items())
 
     def start(self, timeout: float = 60) -> None:

@@ -1,4 +1,9 @@
-"""A private Redis server from the OS packages on a free port (cache and rate-limit store, no persistence).
+"""A private Redis server from the OS packages on a free port: Directus's bus, and the durable recompute stream.
+
+Durable like production's (image/compose.yaml): an append-only file, fsynced every second, in the
+stack's directory, so a restart or a kill -9 keeps the stream `recompute:requests` (a reply to
+XADD is sent after the entry is written to the file: only a machine crash can lose the last
+second, and the outbox re-sends what the stream lost, extensions/README.md). No RDB snapshots.
 
 Other local accounts cannot use it: it listens on 127.0.0.1 only and requires a password, which
 is passed in a 0600 configuration file in the stack's private directory (never on the command
@@ -64,7 +69,9 @@ class RedisServer:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes",
+                "--appendfsync",
+                "everysec",
                 "--dir",
                 str(self.dir),
                 "--logfile",

@@ -4,8 +4,10 @@ Targets are resolved first (stage by name, segment by sort order in its stage, w
 speed zone by name in their segment); an unknown one is a problem with file:line and nothing is
 written. Then, with the seed's Loader (one GET, at most one batch write per collection, undo on
 failure): radius defaults as a seed's; formulas per rule — a rule whose brackets are the same is
-updated in place, a rule whose brackets changed is replaced (its old rows deleted, then the new
-ones created in ascending order: penalties computed from the old rows keep their formula_snapshot);
+updated in place, a rule whose brackets changed is replaced: its current rows are superseded
+(superseded_at set, disabled, kept as they were: penalties computed from them keep their
+formula_id and the values behind it, db-init/post/113), then the new ones are created with ids
+chosen here, so an undo deletes exactly them and un-supersedes the old rows (same ids as before);
 maximum times onto the segments. Rules and segments in the database but not in the file are left
 alone. A second run changes nothing.
 """
@@ -13,6 +15,8 @@ alone. A second run changes nothing.
 from __future__ import annotations
 
 import time
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from .. import console, signals
@@ -163,9 +167,10 @@ def sync_formulas(loader: Loader, event_id: str, rules: list[tuple[Rule, str | N
     have: dict[tuple, list[dict[str, Any]]] = {}
     if not str(event_id).startswith("new:"):
         fields = ",".join(("id", *FORMULAS.keys, *FORMULAS.values))
-        for row in loader.api.get(FORMULAS.path, filter={"event_id": {"_eq": event_id}}, fields=fields, limit=-1):
+        current = {"event_id": {"_eq": event_id}, "superseded_at": {"_null": True}}  # superseded rows are history
+        for row in loader.api.get(FORMULAS.path, filter=current, fields=fields, limit=-1):
             have.setdefault(tuple(row[k] for k in RULE_KEY), []).append(row)
-    creates, updates, deletes = [], [], []
+    creates, updates, supersedes = [], [], []
     for rule, target in rules:
         want = _rows(rule, event_id, target)
         old = sorted(
@@ -180,13 +185,16 @@ def sync_formulas(loader: Loader, event_id: str, rules: list[tuple[Rule, str | N
                     counts.unchanged += 1
             continue
         if old:
-            console.info(f"   rule {rule.label()}: brackets changed, replacing its {len(old)} row(s)")
-            deletes += old
-        creates += want
+            console.info(f"   rule {rule.label()}: brackets changed, superseding its {len(old)} row(s) (kept, disabled)")
+            supersedes += old
+        creates += [{"id": str(uuid.uuid4()), **w} for w in want]  # ids known before the request: the undo's handle
     if not loader.dry_run:  # each write journaled before its request (seed/loader.py): undone whatever stops the run
-        if deletes:
-            loader.journal.append(("deleted", FORMULAS, [{k: v for k, v in r.items() if k != "id"} for r in deletes]))
-            loader.api.delete(FORMULAS.path, [r["id"] for r in deletes])
+        if supersedes:
+            now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            loader.journal.append(
+                ("updated", FORMULAS, [{"id": r["id"], "superseded_at": None, "enabled": r["enabled"]} for r in supersedes])
+            )
+            loader.api.patch(FORMULAS.path, [{"id": r["id"], "superseded_at": now, "enabled": False} for r in supersedes])
         if creates:
             loader.journal.append(("created", FORMULAS, creates))
             loader.api.post(FORMULAS.path, creates, fields="id")
@@ -197,7 +205,7 @@ def sync_formulas(loader: Loader, event_id: str, rules: list[tuple[Rule, str | N
             )
             loader.api.patch(FORMULAS.path, updates, fields="id")
     counts.created += len(creates)
-    counts.updated += len(updates)
+    counts.updated += len(updates) + len(supersedes)
 
 
 def sync_maximum_times(loader: Loader, times: list[tuple[dict, dict]]) -> None:

@@ -66,9 +66,9 @@ def checkout(repo: Path, commit: str) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run_cli(tree: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`python -m trm_directus …` of the checkout at `tree` (its own code, with this environment's packages)."""
-    env = {k: v for k, v in os.environ.items() if k != "TRM_REPO_ROOT"}
+def run_cli(tree: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m trm_directus …` of the checkout at `tree` (its own code, with this environment's packages, plus `env`)."""
+    env = {**{k: v for k, v in os.environ.items() if k != "TRM_REPO_ROOT"}, **(env or {})}
     env["PYTHONPATH"] = str(tree / "src")
     with console.step(f"base toolchain: trm_directus {' '.join(a if '/' not in a else Path(a).name for a in args[:2])}"):
         result = subprocess.run([sys.executable, "-m", "trm_directus", *args], cwd=tree, env=env, capture_output=True, text=True)

@@ -132,13 +132,13 @@ def _laps(report: UpgradeReport, t0: float, first: str):
 
 def fill(stack: NativeStack, base: Path, report: UpgradeReport) -> None:
     """Seed with the base's own command and files, then write the processor's race-day rows."""
-    target = ["--against", stack.url, "--token", stack.info.admin_token]
+    target = ["--against", stack.url]  # the token in the environment (DIRECTUS_TOKEN), never on a command line
     for name in SEEDS:
         path = base / "seeds" / name
         if not path.exists():
             report.filled.append(f"seed {name}: not in the base, skipped")
             continue
-        result = baseref.run_cli(base, "seed", str(path), *target)
+        result = baseref.run_cli(base, "seed", str(path), *target, env={"DIRECTUS_TOKEN": stack.info.admin_token})
         summary = [ln for ln in result.stdout.splitlines() if ln.strip()]
         report.filled.append(f"seed {name} (the base's seed command): {summary[-1] if summary else 'loaded'}")
     try:

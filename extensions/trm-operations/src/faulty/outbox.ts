@@ -1,7 +1,8 @@
 /**
  * The recompute outbox: a flag request is recorded (with the positions update) in one transaction,
  * then delivered to the Redis stream; rows whose XADD failed stay pending (sent_at NULL) and are
- * re-sent, oldest first, by the next flag call and by the schedule. Delivery is at least once
+ * re-sent, oldest first, by the next flag call and by the schedule. A sent row is confirmed later,
+ * when the schedule still finds its entry in the stream (confirm.ts), or made pending again. Delivery is at least once
  * (a crash between XADD and marking the row sent re-sends it): the processor deduplicates by
  * request_id. Concurrent flushes do not send the same row twice (FOR UPDATE SKIP LOCKED).
  */
@@ -9,7 +10,7 @@ import type { Db, Row } from '../shared/types';
 import { STREAM, streamFields, type FaultyFlagRequest, type RecordedRequest } from './request';
 import { sendCommands } from '../shared/resp';
 
-const TABLE = 'recompute_requests';
+export const TABLE = 'recompute_requests';
 
 /** Update the device's positions in the window and record the request, in one transaction. */
 export async function flagAndRecord(db: Db, req: FaultyFlagRequest, requestedBy: string | null): Promise<RecordedRequest> {

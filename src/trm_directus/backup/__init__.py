@@ -1,0 +1,1 @@
+"""Continuous backups of a stack's database with pgBackRest, point-in-time restore, and uploads."""
