@@ -332,3 +332,19 @@ def test_the_data_studio_comes_with_a_staff_org_role_and_profiles_stay_editable_
         assert status == 200 and me["phone"] == "+355 69 000 0001", (role, status, me)
     expected = {r: (200, 200) if r in studio else (403, 403) for r, _ in people}
     assert seen == expected
+
+
+def test_a_race_director_writes_to_every_entry_of_an_event_of_more_than_100_entries(world):
+    """Directus lists at most 100 related rows in a dynamic variable: a create validation through
+    `$CURRENT_USER.memberships…events.entries.id` refused what hung off the other entries of a
+    230-entry event (issue 29's benchmark). A penalty for each of 250 entries, in one batch."""
+    admin, rita = world.api, login(world.url, A_USERS["race-director"])
+    body = {"event_id": world.a.event, "class_id": world.a.klass, "vehicle_id": world.a.vehicle}
+    added = admin.post("/items/entries", [{**body, "race_number": 9000 + i} for i in range(250)])
+    try:
+        rows = [{"entry_id": e["id"], "type": "speeding", "seconds": 60, "note": "over 100"} for e in added]
+        status, data = call(rita, "POST", "/items/entry_penalties", rows)
+        assert status == 200 and len(data) == 250, (status, json.dumps(data)[:300])
+        admin.delete("/items/entry_penalties", [p["id"] for p in data])
+    finally:
+        admin.delete("/items/entries", [e["id"] for e in added])

@@ -11,11 +11,13 @@ a user holds is a matter of speed: Directus compiles every linked policy's filte
 
 How rows belong to organisations (`ORG_PATH`) is read from the table the trm-integrity hook uses
 too (`extensions/trm-integrity/src/org-scope.json`). Writes: updates never include the field that
-ties a row to its parent (an entry cannot be moved to another event), and a create must name a
-parent in one of the user's organisations (validation with `$CURRENT_USER.memberships…`). Directus
-checks the row filter of reads, updates and deletes but not of creates, and a validation can only
-read the user's memberships, not their role in each: *which* role may create is enforced by the
-hook (trm-integrity access.ts) from the same table. Memberships need the person's consent: an org
+ties a row to its parent (an entry cannot be moved to another event). Directus checks the row
+filter of reads, updates and deletes but not of creates, and a permission's validation can only
+read the user's memberships, not their role in each, and lists at most 100 related rows (an
+event's 230 entries would not fit): so the hook (trm-integrity access.ts) decides every non-admin
+create from the same table — an accepted role with a create permission in the organisation of the
+row's real parent — and only a create directly under an organisation also carries a validation
+(`organization_id` among `$CURRENT_USER.memberships.organization_id`). Memberships need the person's consent: an org
 admin's new membership starts `invited`, and only the person accepts it (README "Access as code").
 `python -m trm_directus access-snapshot --from-table` writes the file; a unit test keeps them equal.
 """
@@ -44,14 +46,6 @@ SCOPE_FILE = repo_root() / "extensions" / "trm-integrity" / "src" / "org-scope.j
 _SCOPE = json.loads(SCOPE_FILE.read_text())
 # collection -> m2o path to organizations (vehicles, devices and users: through their registrations).
 ORG_PATH: dict[str, tuple[str, ...]] = {c: tuple(path) for c, path in _SCOPE["paths"].items()}
-# The user's possible parents of a new row (`$CURRENT_USER.memberships.organization_id…`), by the row's parent field.
-PARENTS = {
-    "organization_id": "",
-    "event_id": ".events.id",
-    "entry_id": ".events.entries.id",
-    "stage_id": ".events.stages.id",
-    "segment_id": ".events.stages.segments.id",
-}
 BY_REGISTRATION = tuple(_SCOPE["registered"])
 # collection -> (field, registered collection): rows of the organisations that hold the referenced item.
 VIA: dict[str, tuple[str, str]] = {c: (f, r) for c, (f, r) in _SCOPE["via"].items()}
@@ -127,8 +121,11 @@ class Table:
                 parent = path[0]
                 if action == U and chosen == ["*"]:
                     chosen = [c for c in self.cols[collection] if c != parent]
-                if action == C:
-                    validation = {parent: {"_in": f"{ME}.memberships.organization_id{PARENTS[parent]}"}}
+                if action == C and parent == "organization_id":
+                    # Only one level down: Directus expands a dynamic variable's one-to-many lists to
+                    # QUERY_LIMIT_DEFAULT (100) items, so `…events.entries.id` held 100 of an event's 230
+                    # entries and refused the rest. Deeper parents are checked by the hook (access.ts).
+                    validation = {parent: {"_in": f"{ME}.memberships.organization_id"}}
             self.items.append(
                 {
                     "policy": policy,
@@ -206,12 +203,8 @@ def permissions(schema: dict) -> list[dict[str, Any]]:
     # of their own entry's devices. Kinds are reference data every org role reads.
     for role in ("org-admin", "race-director", "marshal"):
         t.add(role, "commands", (R,))
-        t.items.append(
-            {
-                **_plain(role, "commands", C, ["device_id", "kind", "parameters"], None),
-                "validation": {"device_id": {"_in": f"{ME}.memberships.organization_id.devices.device_id"}},
-            }
-        )
+        # no validation on the device: a club holds more than the 100 devices Directus would list (access.ts checks it)
+        t.items.append(_plain(role, "commands", C, ["device_id", "kind", "parameters"], None))
     t.add("timekeeper", "commands", (R,))
     t.add("participant", "commands", (R,), where={"device_id": {"assignments": own_entry(("entry_id",))}}, org=False)
     for role in ORG_ROLES:
