@@ -2,8 +2,9 @@
  * trm-operations hooks: the discipline rules on entries, entry_crew and events (create and update,
  * batch included: Directus runs these filters once per item), the schedule that re-sends
  * recompute requests that could not reach Redis, stage opening (stages.status -> open materialises the
- * start list before the status is written, so a refusal writes nothing) and control closing times
- * (segments.controls_close_at, recomputed after starts or a segment's maximum time change).
+ * start list before the status is written, so a refusal writes nothing), control closing times
+ * (segments.controls_close_at, recomputed after starts or a segment's maximum time change) and
+ * course-edit recompute requests (course/edits.ts, after a waypoint, geofence or speed zone is saved).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { hostname } from 'node:os';
@@ -13,9 +14,12 @@ import { startReplyConsumer } from './commands/replies';
 import { deliver } from './commands/route';
 import { RedisConnection } from './shared/resp';
 import { expire } from './commands/timeouts';
+import { DECIDING } from './course/contract';
+import { courseEditAction } from './course/edits';
 import { checkCrew, checkEntry, checkEventDiscipline } from './discipline/checks';
 import { flushPending } from './faulty/outbox';
 import type { Db, Row } from './shared/types';
+import { durationMs, trimPartLog } from './timeline/retention';
 import { recomputeClosing, segmentsOfStarts } from './stages/closing';
 import { checkOpenable, openStages } from './stages/open';
 
@@ -23,6 +27,8 @@ import { checkOpenable, openStages } from './stages/open';
 export const RESEND_CRON = '*/15 * * * * *';
 /** Every 2 s: queued commands are delivered at most ~2 s after Redis is back; timeouts are 2 s precise. */
 export const COMMANDS_CRON = '*/2 * * * * *';
+/** Daily, a quarter of an hour after Directus's own retention job (RETENTION_SCHEDULE, default midnight). */
+export const TRIM_CRON = '15 0 * * *';
 
 type Context = { database?: unknown; accountability?: unknown; schema?: unknown };
 type StagesWriter = new (
@@ -192,6 +198,27 @@ export default defineHook(({ filter, action, schedule }, { database, env, logger
 		consumer?.stop();
 		commandsRedis?.close();
 	});
+
+	// --- course edits: a saved change of what decides crossings asks for a recompute (after the commit) ---
+	const courseEdit = courseEditAction(database as unknown as Db, redisUrl, logger);
+	for (const collection of Object.keys(DECIDING)) action(`${collection}.items.update`, courseEdit);
+
+	// --- the timeline's part log follows Directus's activity retention ---
+	const keep = durationMs(env['ACTIVITY_RETENTION']);
+	if (String(env['RETENTION_ENABLED']) === 'true') {
+		if (keep === null) logger.warn(`trm_audit.entry_rows is not trimmed: ACTIVITY_RETENTION ${String(env['ACTIVITY_RETENTION'])} is not a duration`);
+		else {
+			schedule(TRIM_CRON, async () => {
+				try {
+					const n = await trimPartLog(database as unknown as Db, keep);
+					if (n > 0) logger.info(`trm_audit.entry_rows: ${n} row(s) older than ${String(env['ACTIVITY_RETENTION'])} deleted`);
+				} catch (e) {
+					logger.error(`trm_audit.entry_rows: trim failed: ${e instanceof Error ? e.message : String(e)}`);
+				}
+			});
+		}
+	}
+
 	schedule(RESEND_CRON, async () => {
 		try {
 			const r = await flushPending(database as unknown as Db, redisUrl);
