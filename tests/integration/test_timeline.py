@@ -4,15 +4,18 @@ device; a marshal flags its tracker's positions; the prologue opens (start slots
 moved (course-edit request); the processor proposes a penalty and records a time (SQL); the race
 director applies, then waives it, and publishes the stage. Each reader sees what they may read:
 staff with roles, the crew with names only (no e-mails), others the same 403 as for no entry at all.
+History older than the retention (400 days) is trimmed, the part log with it.
 """
 
 from __future__ import annotations
 
 import json
+import time
 
 import psycopg
 import pytest
 
+from tests.conftest import query
 from tests.integration.access_world import A_USERS, NO_ORG, PASSWORD
 from tests.integration.graph import imei, point
 from tests.security.conftest import GHOST, call, masked
@@ -23,6 +26,15 @@ pytestmark = [pytest.mark.integration, pytest.mark.directus]
 
 PENALTY = """INSERT INTO entry_penalties (id, entry_id, stage_id, type, inputs, seconds, status, dedupe_key)
 VALUES (gen_random_uuid(), %s, %s, 'speeding', '{"peak_kmh": 77, "limit_kmh": 50}', 120, 'proposed', 'speeding:bench')"""
+# History written `days` ago (the retention test), and what is left of it.
+OLD_ACTIVITY = """INSERT INTO directus_activity (action, timestamp, collection, item)
+VALUES ('update', now() - make_interval(days => %s), 'entries', %s) RETURNING id"""
+OLD_REVISION = "INSERT INTO directus_revisions (activity, collection, item, data, delta) VALUES (%s, 'entries', %s, '{}', '{}')"
+OLD_PART = """INSERT INTO trm_audit.entry_rows (at, op, collection, item, entry_id, row)
+VALUES (now() - make_interval(days => %s), 'insert', 'entries', %s, %s, '{}') RETURNING id"""
+LEFT = """SELECT (SELECT count(*) FROM directus_activity WHERE id = %s),
+                 (SELECT count(*) FROM directus_revisions WHERE activity = %s),
+                 (SELECT count(*) FROM trm_audit.entry_rows WHERE id = %s)"""
 ELAPSED = "INSERT INTO stage_results (id, entry_id, stage_id, elapsed_seconds) VALUES (gen_random_uuid(), %s, %s, 3600)"
 
 
@@ -163,3 +175,29 @@ def test_the_crew_sees_names_and_no_contacts_and_others_see_nothing(api, rally, 
     )
     status, _ = call(api, "GET", f"/trm/entries/{GHOST}/timeline")
     assert status == 404  # administrators learn that it does not exist
+
+
+def test_history_is_kept_400_days_and_trimmed_after(stack, rally, story):
+    """RETENTION_ENABLED with 400 days (stacks/base.py, the image): activity older than that goes with its
+    revisions, and so does the part log; anything younger stays. Directus's job runs on RETENTION_SCHEDULE,
+    here every 2 seconds (a restart of this module's Directus, its last test)."""
+    _, entry, _ = rally
+    ids = {}
+    with psycopg.connect(stack.info.dsn, autocommit=True) as conn:
+        for name, days in (("old", 401), ("young", 399)):
+            [(activity,)] = conn.execute(OLD_ACTIVITY, (days, entry)).fetchall()
+            conn.execute(OLD_REVISION, (activity, entry))
+            [(log,)] = conn.execute(OLD_PART, (days, entry, entry)).fetchall()
+            ids[name] = (activity, log)
+    stack.info.env["RETENTION_SCHEDULE"] = "*/2 * * * * *"
+    stack.stop_directus()
+    stack.boot()
+
+    def left(name: str) -> tuple[int, int, int]:
+        activity, log = ids[name]
+        return query(stack.info.dsn, LEFT, (activity, activity, log))[0]
+
+    deadline = time.monotonic() + 60
+    while left("old") != (0, 0, 0) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert (left("old"), left("young")) == ((0, 0, 0), (1, 1, 1))

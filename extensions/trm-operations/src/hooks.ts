@@ -27,8 +27,8 @@ import { checkOpenable, openStages } from './stages/open';
 export const RESEND_CRON = '*/15 * * * * *';
 /** Every 2 s: queued commands are delivered at most ~2 s after Redis is back; timeouts are 2 s precise. */
 export const COMMANDS_CRON = '*/2 * * * * *';
-/** Daily, a quarter of an hour after Directus's own retention job (RETENTION_SCHEDULE, default midnight). */
-export const TRIM_CRON = '15 0 * * *';
+/** When Directus trims activity (its RETENTION_SCHEDULE; its default: daily at midnight). */
+export const TRIM_CRON_DEFAULT = '0 0 * * *';
 
 type Context = { database?: unknown; accountability?: unknown; schema?: unknown };
 type StagesWriter = new (
@@ -208,7 +208,7 @@ export default defineHook(({ filter, action, schedule }, { database, env, logger
 	if (String(env['RETENTION_ENABLED']) === 'true') {
 		if (keep === null) logger.warn(`trm_audit.entry_rows is not trimmed: ACTIVITY_RETENTION ${String(env['ACTIVITY_RETENTION'])} is not a duration`);
 		else {
-			schedule(TRIM_CRON, async () => {
+			schedule(String(env['RETENTION_SCHEDULE'] || TRIM_CRON_DEFAULT), async () => {
 				try {
 					const n = await trimPartLog(database as unknown as Db, keep);
 					if (n > 0) logger.info(`trm_audit.entry_rows: ${n} row(s) older than ${String(env['ACTIVITY_RETENTION'])} deleted`);
