@@ -21,13 +21,14 @@ const LABELS: Readonly<Record<string, { fields: string[]; text: (r: Row) => stri
 
 export type Read = (collection: string, query: Row) => Promise<Row[]>;
 
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Read the labels of `refs` ([collection, id]) as the caller; the lookup answers null for anything else. */
-export async function readLabels(read: Read, refs: Iterable<readonly [string, string]>): Promise<Label> {
+/** Read the labels of `refs` ([collection, id]) as the caller that `known` ("collection/id" -> label) lacks; all of them. */
+export async function readLabels(read: Read, refs: Iterable<readonly [string, string]>, known: ReadonlyMap<string, string> = new Map()): Promise<Map<string, string>> {
 	const wanted = new Map<string, Set<string>>();
-	for (const [c, id] of refs) if (LABELS[c] && UUID.test(id)) (wanted.get(c) ?? wanted.set(c, new Set()).get(c)!).add(id);
-	const known = new Map<string, string>();
+	for (const [c, id] of refs) if (LABELS[c] && UUID.test(id) && !known.has(`${c}/${id}`)) (wanted.get(c) ?? wanted.set(c, new Set()).get(c)!).add(id);
+	const out = new Map(known);
 	await Promise.all(
 		[...wanted].map(async ([c, ids]) => {
 			let found: Row[] = [];
@@ -36,8 +37,14 @@ export async function readLabels(read: Read, refs: Iterable<readonly [string, st
 			} catch {
 				return; // the caller reads nothing of that collection
 			}
-			for (const r of found) known.set(`${c}/${String(r['id'])}`, LABELS[c]!.text(r));
+			for (const r of found) out.set(`${c}/${String(r['id'])}`, LABELS[c]!.text(r));
 		}),
 	);
-	return (collection, id) => known.get(`${collection}/${id}`) ?? null;
+	return out;
 }
+
+/** The lookup of labels read: null for anything the caller does not read. */
+export const lookup =
+	(labels: ReadonlyMap<string, string>): Label =>
+	(collection, id) =>
+		labels.get(`${collection}/${id}`) ?? null;

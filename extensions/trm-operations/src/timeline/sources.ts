@@ -23,11 +23,14 @@ export interface Context {
 	has(collection: string): boolean;
 }
 
-/** References whose labels a source needs, and its items once the labels are read. */
+/** References whose labels a source needs (its actors among them), and its items once the labels are read. */
 export interface Found {
 	refs: [string, string][];
 	build(label: Label): Item[];
 }
+
+const users = (rows: readonly Row[], field: string): [string, string][] =>
+	rows.filter((r) => r[field]).map((r) => ['directus_users', String(r[field])]);
 type Source = (ctx: Context) => Promise<Found>;
 const none: Found = { refs: [], build: () => [] };
 
@@ -66,7 +69,7 @@ const published: Source = async ({ db, results }) => {
 		const what = `Result of ${stage} published: ${r['total_seconds'] ?? '?'} s, rank ${r['rank_overall'] ?? '-'} overall, ${r['rank_class'] ?? '-'} in class`;
 		return item(r['published_at'], 3e12 + i, 'result', 'publish', by?.['user'], what, 'stage_results', r['id']);
 	});
-	return { refs: done.map((r) => ['stages', String(r['stage_id'])]), build };
+	return { refs: [...done.map((r): [string, string] => ['stages', String(r['stage_id'])]), ...users(who, 'user')], build };
 };
 
 const faultyFlags: Source = async ({ db, devices, event }) => {
@@ -83,7 +86,7 @@ const faultyFlags: Source = async ({ db, devices, event }) => {
 		const what = `Positions of ${dev} ${r['faulty'] ? 'flagged faulty' : 'cleared'} from ${iso(r['window_start'])} to ${iso(r['window_end'])}: ${String(r['reason'])} (${String(r['rows_changed'])} positions; recompute requested)`;
 		return item(r['requested_at'], 4e12 + i, 'faulty-flag', r['faulty'] ? 'flag' : 'clear', r['requested_by'], what, 'recompute_requests', r['id']);
 	});
-	return { refs: [...devices.keys()].map((id) => ['devices', id]), build };
+	return { refs: [...[...devices.keys()].map((id): [string, string] => ['devices', id]), ...users(found, 'requested_by')], build };
 };
 
 const courseEdits: Source = async ({ db, entry }) => {
@@ -102,7 +105,7 @@ const courseEdits: Source = async ({ db, entry }) => {
 		return item(r['requested_at'], 5e12 + i, 'course-edit', 'edit', r['requested_by'], what, 'recompute_requests', r['id']);
 	});
 	const refs = found.flatMap((r): [string, string][] => [[String(r['object_collection']), String(r['object_id'])], ['stages', String(r['stage_id'])]]);
-	return { refs, build };
+	return { refs: [...refs, ...users(found, 'requested_by')], build };
 };
 
 /** Commands to the entry's devices during its event (issue 28's `commands`), as the caller may read them. */
@@ -125,7 +128,7 @@ const commands: Source = async ({ devices, event, read, has }) => {
 		const what = `Command ${String(c['kind'])} to ${dev}: ${String(c['status'] ?? 'queued')}${end ? ` at ${iso(c[end])}` : ''}`;
 		return item(c['queued_at'], 6e12 + i, 'command', String(c['status'] ?? 'queued'), c['requested_by'], what, 'commands', c['id']);
 	});
-	return { refs: found.map((c) => ['devices', String(c['device_id'])]), build };
+	return { refs: [...found.map((c): [string, string] => ['devices', String(c['device_id'])]), ...users(found, 'requested_by')], build };
 };
 
 export const SOURCES: readonly Source[] = [published, faultyFlags, courseEdits, commands];
