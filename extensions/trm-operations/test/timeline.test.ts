@@ -81,6 +81,7 @@ describe('the timeline query and its page', () => {
 		expect(asc.items.map((i) => i.what)).toEqual(['2026-06-01/9', '2026-06-02/2', '2026-06-02/5', '2026-06-03/1']);
 		const page = pageOf(items, { order: 'desc', limit: 1, offset: 1, kinds: ['penalty'] });
 		expect([page.total, page.counts, page.items.map((i) => i.what)]).toEqual([2, { crew: 2, penalty: 2 }, ['2026-06-01/9']]);
+		expect(Object.keys(pageOf([...items].reverse(), { order: 'asc', limit: 1, offset: 0, kinds: null }).counts)).toEqual(['crew', 'penalty']);
 	});
 });
 

@@ -44,8 +44,11 @@ export function parsePage(query: Row): PageQuery | string[] {
 
 /** Items in time order (ties: the order they were written), filtered by kind, and the requested page. */
 export function pageOf(items: readonly Item[], q: PageQuery): { total: number; counts: Record<string, number>; items: Item[] } {
-	const counts: Record<string, number> = {};
-	for (const i of items) counts[i.kind] = (counts[i.kind] ?? 0) + 1;
+	const counts: Record<string, number> = {}; // in the order of KINDS, whatever order the items came in
+	for (const k of KINDS) {
+		const n = items.filter((i) => i.kind === k).length;
+		if (n > 0) counts[k] = n;
+	}
 	const chosen = items.filter((i) => q.kinds === null || q.kinds.includes(i.kind));
 	const sorted = [...chosen].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.seq - b.seq));
 	if (q.order === 'desc') sorted.reverse();
