@@ -1,10 +1,11 @@
 """The entry timeline (GET /trm/entries/:id/timeline) of Rally Albania's entry 301, written the way it
 happens at a rally: the seed registers it; the race director changes its status and crew and swaps a
-device; a marshal flags its tracker's positions; the prologue opens (start slots), a waypoint is
-moved (course-edit request); the processor proposes a penalty and records a time (SQL); the race
-director applies, then waives it, and publishes the stage. Each reader sees what they may read:
-staff with roles, the crew with names only (no e-mails), others the same 403 as for no entry at all.
-History older than the retention (400 days) is trimmed, the part log with it.
+device; a marshal flags its tracker's positions and asks it for a fix (a device command); the
+prologue opens (start slots), a waypoint is moved (course-edit request); the processor proposes a
+penalty and records a time (SQL); the race director applies, then waives it, and publishes the
+stage. Each reader sees what they may read: staff with roles, the crew with names only (no e-mails),
+others the same 403 as for no entry at all. History older than the retention (400 days) is trimmed,
+the part log with it.
 """
 
 from __future__ import annotations
@@ -74,6 +75,10 @@ def story(stack, api, rally):
     chassis = next(d for d in devices if d["purpose"] == "chassis")["device_id"]["imei"]
     window = {"from": "2026-06-06T08:02:00Z", "to": "2026-06-06T08:04:00Z"}
     marco.post("/trm/positions/faulty", {"imei": chassis, **window, "reason": "multipath under the bridge"})
+    tracker = next(d for d in api.get("/items/devices", filter={"imei": {"_eq": chassis}}, fields="id"))
+    command = marco.post("/items/commands", {"device_id": tracker["id"], "kind": "getgps"})  # no gateway holds it: failed
+    with psycopg.connect(stack.info.dsn, autocommit=True) as conn:  # sent during the prologue (the test runs later)
+        conn.execute("UPDATE commands SET queued_at = '2026-06-06T08:05:00Z' WHERE id = %s", (command["id"],))
     prologue = api.get("/items/stages", filter={"event_id": {"_eq": event["id"]}, "sort_order": {"_eq": 0}}, fields="id")[0]["id"]
     rita.patch(f"/items/stages/{prologue}", {"status": "open"})
     waypoint = api.get("/items/waypoints", filter={"segment_id": {"stage_id": {"_eq": prologue}}}, fields="id,location", limit=1)[
@@ -125,6 +130,7 @@ def test_the_timeline_of_entry_301_in_order(rally, story, capsys):
             "flagged faulty from 2026-06-06T08:02:00.000Z to 2026-06-06T08:04:00.000Z: multipath under the bridge",
             "marshal",
         ),
+        ("command", "Command getgps to 352094107973098 (Teltonika FMB920): failed", "marshal"),
         ("start", "Start slot: segment", None),
         ("course-edit", "of Prologue (location) — recompute of the stage requested", "race-director"),
         ("penalty", "Penalty proposed: speeding, 2 min (Prologue)", None),

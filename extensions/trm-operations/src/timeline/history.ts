@@ -1,6 +1,6 @@
 /**
  * An entry's history as items (pure): Directus's activity with its revisions, and the part log
- * (trm_audit.entry_rows, db-init/post/110: rows as they were inserted or deleted, whoever wrote them),
+ * (trm_audit.entry_rows, db-init/post/113: rows as they were inserted or deleted, whoever wrote them),
  * folded per item into "what happened", with the changed fields before → after.
  *
  * Only fields in `allowed` (what the caller may read of that collection) are used, for the changes

@@ -1,5 +1,5 @@
 /**
- * The part log (trm_audit.entry_rows, db-init/post/110) is kept as long as Directus keeps activity:
+ * The part log (trm_audit.entry_rows, db-init/post/113) is kept as long as Directus keeps activity:
  * with RETENTION_ENABLED, rows older than ACTIVITY_RETENTION are deleted daily, in batches (the same
  * way Directus trims directus_activity), so the timeline never holds values whose activity is gone.
  */

@@ -4,9 +4,9 @@
  * stages), and device commands.
  *
  * Extension point: every source is a function from the entry's context to items, listed in SOURCES.
- * Device commands (issue 28: a `commands` collection, device_id -> devices, queued_at, status and its
- * times, requested_by) are read through Directus as the caller, so its access rules decide what shows;
- * the source is active once the collection exists. A new source (say, marshal notes) is one function here.
+ * Device commands (issue 28: `commands`, device_id -> devices, queued_at, status and its times,
+ * requested_by) are read through Directus as the caller, so its access rules decide what shows; the
+ * source skips a database without that collection. A new source (say, marshal notes) is one function here.
  */
 import type { Db, Row } from '../shared/types';
 import type { Item, Label } from './history';

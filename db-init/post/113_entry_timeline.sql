@@ -1,4 +1,4 @@
--- 110: what the entry timeline reads (GET /trm/entries/:id/timeline, issue 29), and the indexes that
+-- 113: what the entry timeline reads (GET /trm/entries/:id/timeline, issue 29), and the indexes that
 -- keep Directus's activity and revisions fast to read and to trim.
 --
 -- Indexes. The timeline reads an entry's history by item: directus_activity and directus_revisions
@@ -24,7 +24,7 @@ CREATE INDEX IF NOT EXISTS directus_activity_collection_item_index ON directus_a
 CREATE INDEX IF NOT EXISTS directus_revisions_collection_item_index ON directus_revisions (collection, item);
 
 CREATE SCHEMA IF NOT EXISTS trm_audit;
-COMMENT ON SCHEMA trm_audit IS 'TRM entry history that Directus does not keep (db-init/post/110); not a Directus schema';
+COMMENT ON SCHEMA trm_audit IS 'TRM entry history that Directus does not keep (db-init/post/113); not a Directus schema';
 
 CREATE TABLE IF NOT EXISTS trm_audit.entry_rows (
     id         bigserial   PRIMARY KEY,
@@ -94,10 +94,10 @@ BEGIN
                         'trm_audit.entry_rows', 'trm_audit.entry_rows_entry_idx']) AS name
      WHERE to_regclass(name) IS NULL;
     IF missing IS NOT NULL THEN
-        RAISE EXCEPTION '110: missing: %', array_to_string(missing, ', ');
+        RAISE EXCEPTION '113: missing: %', array_to_string(missing, ', ');
     END IF;
     IF (SELECT count(*) FROM pg_trigger WHERE tgname LIKE '%\_log\_insert' OR tgname LIKE '%\_log\_delete') < 12 THEN
-        RAISE EXCEPTION '110: the entry_rows triggers are missing';
+        RAISE EXCEPTION '113: the entry_rows triggers are missing';
     END IF;
 END
 $check$;
