@@ -17,8 +17,9 @@ import pytest
 from tests.conftest import query
 from tests.integration.graph import point, square
 from tests.integration.test_processor_contract import T0, TRACKS, processor_writes, rally  # noqa: F401 (rally: a fixture)
+from trm_directus import resp
 from trm_directus.errors import DirectusError
-from trm_directus.recompute import STREAM, read_stream, redis_call
+from trm_directus.recompute import STREAM, read_stream
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("shared")]
 
@@ -58,7 +59,7 @@ def written(stack) -> dict:
     sql = " UNION ALL ".join(
         f"SELECT '{t}', md5(coalesce(string_agg(to_jsonb(r)::text, '' ORDER BY r::text), '')) FROM {t} r" for t in tables
     )
-    return {**dict(query(stack.info.dsn, sql)), STREAM: redis_call(stack.redis.url, "XLEN", STREAM)}
+    return {**dict(query(stack.info.dsn, sql)), STREAM: resp.call(stack.redis.url, "XLEN", STREAM)}
 
 
 def preview(api, collection: str, obj: dict, **changes) -> dict:

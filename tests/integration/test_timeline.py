@@ -120,6 +120,8 @@ def test_the_timeline_of_entry_301_in_order(rally, story, capsys):
         print("\n".join(lines(timeline)))
     said = [(i["kind"], i["what"], (i["who"] or {}).get("role")) for i in timeline["items"]]
     expected = [
+        # dated in the prologue (the test sets queued_at there), so before the rest, which happens today
+        ("command", "Command getgps to 352094107973098 (Teltonika FMB920): failed", "marshal"),
         ("entry", "Entry #301 registered in C-2 (confirmed)", None),
         ("entry", "Status confirmed → scrutineered", "race-director"),
         ("crew", "Nora Navigatortest left the crew (co-pilot)", "race-director"),
@@ -130,7 +132,6 @@ def test_the_timeline_of_entry_301_in_order(rally, story, capsys):
             "flagged faulty from 2026-06-06T08:02:00.000Z to 2026-06-06T08:04:00.000Z: multipath under the bridge",
             "marshal",
         ),
-        ("command", "Command getgps to 352094107973098 (Teltonika FMB920): failed", "marshal"),
         ("start", "Start slot: segment", None),
         ("course-edit", "of Prologue (location) — recompute of the stage requested", "race-director"),
         ("penalty", "Penalty proposed: speeding, 2 min (Prologue)", None),
