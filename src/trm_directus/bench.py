@@ -116,6 +116,22 @@ TARGETS: dict[str, tuple[float | None, str]] = {
         for who in ("admin", "role")
     },
     "access_participant_entry_star_ratio": (None, "role p95 / admin p95 of the fields=* form (×)"),
+    # the course-edit preview and the entry timeline (issue 29), bench_preview.py
+    "preview_p50_s": (None, "course-edit preview, a waypoint moved 200 m, 230 entries × 5 h at 1 Hz, p50"),
+    "preview_p95_s": (3.0, "the same, p95 (as the race director)"),
+    "preview_count_p50_s": (None, "baseline, same run: SELECT count(*) of the stage window's positions, p50"),
+    "preview_count_p95_s": (None, "the same baseline, p95"),
+    "preview_ratio": (None, "preview p95 / baseline p95 (×)"),
+    "preview_positions": (None, "positions in the stage window (count)"),
+    "preview_entries_affected": (None, "entries whose crossing or penalty the move changes (count)"),
+    "preview_load_average": (None, "1-minute load average at the end of the runs"),
+    "timeline_p50_ms": (None, "ms, GET /trm/entries/:id/timeline (first page of 50) of an entry with 500+ items, p50"),
+    "timeline_p95_ms": (200.0, "ms, the same, p95 (as the race director)"),
+    "timeline_500_p95_ms": (None, "ms, the same with all items in one page (limit=500), p95"),
+    "timeline_admin_p95_ms": (None, "ms, the first page as the administrator (no permission rules), p95"),
+    "timeline_entry_read_p95_ms": (None, "ms, baseline, same run: the entry with crew and devices through REST, p95"),
+    "timeline_ratio": (None, "timeline p95 / entry read p95 (×)"),
+    "timeline_items": (None, "history items of the entry (count)"),
 }
 
 
@@ -371,6 +387,12 @@ def bench_access(repeat: int = 3) -> dict[str, float]:
     return bench_access.bench(repeat=repeat)
 
 
+def bench_preview(repeat: int = 3) -> dict[str, float]:
+    from . import bench_preview
+
+    return bench_preview.bench(repeat=repeat)
+
+
 BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "install-cold": bench_install_cold,
     "boot": bench_boot,
@@ -388,6 +410,7 @@ BENCHMARKS: dict[str, Callable[..., dict[str, float]]] = {
     "commands": bench_commands,
     "scale": bench_scale.bench,
     "backup": bench_backup.bench,
+    "preview": bench_preview,
 }
 
 

@@ -29,17 +29,22 @@ def login(url: str, email: str) -> Directus:
     return Directus.login(url, email, PASSWORD)
 
 
+def load_with_people(api: Directus, doc: dict[str, Any], people: dict[str, str]) -> None:
+    """Load a synthetic event whose organisation has `people` (org role -> e-mail; new unless a crew member),
+    each a Member who logs in with PASSWORD."""
+    doc["users"] += [{"email": e, "first_name": "Bench", "last_name": r} for r, e in people.items() if "crew" not in e]
+    doc["organizations"][0]["members"] = [{"user": e, "role": r} for r, e in people.items()]
+    loader.load(api, doc)
+    [member] = api.get("/roles", filter={"name": {"_eq": "Member"}}, fields="id")
+    for email in people.values():
+        [user] = api.get("/users", filter={"email": {"_eq": email}}, fields="id")
+        api.patch(f"/users/{user['id']}", {"role": member["id"], "password": PASSWORD})
+
+
 def setup(api: Directus, dsn: str) -> dict[str, Any]:
     for name in ("rally-albania-2026.yaml", "adriatic-trail-club.yaml"):
         loader.load(api, document.load(pins.repo_root() / "seeds" / name))
-    doc = synthetic.event(entries=230, slug=SLUG)
-    doc["users"] += [{"email": e, "first_name": "Bench", "last_name": r} for r, e in PEOPLE.items() if "crew" not in e]
-    doc["organizations"][0]["members"] = [{"user": e, "role": r} for r, e in PEOPLE.items()]
-    loader.load(api, doc)
-    [member] = api.get("/roles", filter={"name": {"_eq": "Member"}}, fields="id")
-    for email in PEOPLE.values():
-        [user] = api.get("/users", filter={"email": {"_eq": email}}, fields="id")
-        api.patch(f"/users/{user['id']}", {"role": member["id"], "password": PASSWORD})
+    load_with_people(api, synthetic.event(entries=230, slug=SLUG), PEOPLE)
     [event] = api.get("/items/events", filter={"slug": {"_eq": SLUG}}, fields="id")
     stage = api.post("/items/stages", {"event_id": event["id"], "name": "Stage 1", "sort_order": 1})
     with psycopg.connect(dsn, autocommit=True) as conn:

@@ -348,3 +348,40 @@ def test_a_race_director_writes_to_every_entry_of_an_event_of_more_than_100_entr
         admin.delete("/items/entry_penalties", [p["id"] for p in data])
     finally:
         admin.delete("/items/entries", [e["id"] for e in added])
+
+
+# The entry timeline and the course-edit preview (issue 29), by org role: own organisation / the other.
+# Timeline: the organisation's staff and the entry's crew (the reference entry 301 is the participant's);
+# preview: those who may update the waypoint (org-admin, race-director), Directus's own check.
+HISTORY_SPEC = {
+    "org-admin": ("tp", ""),
+    "race-director": ("tp", ""),
+    "timekeeper": ("t", ""),
+    "marshal": ("t", ""),
+    "participant": ("t", ""),
+    "viewer": ("", ""),
+    "no org": ("", ""),
+}
+
+
+def test_the_timeline_and_the_preview_by_org_role(world, capsys):
+    """Each cell is 200 with the answer, or 403 FORBIDDEN; a timeline names people, never their e-mail."""
+    people = [*A_USERS.items(), ("no org", NO_ORG)]
+    seen: dict[str, tuple[str, str]] = {}
+    for role, email in people:
+        user = login(world.url, email)
+        marks = []
+        for org in (world.a, world.b):
+            timeline = call(user, "GET", f"/trm/entries/{org.entry}/timeline", limit=500)
+            body = {"collection": "waypoints", "id": org.waypoint, "changes": {"open_radius_m": 900}}
+            preview = call(user, "POST", "/trm/course/preview", body)
+            for status, data in (timeline, preview):
+                assert status in (200, 403) and (status == 200 or "FORBIDDEN" in json.dumps(data)), (role, status, data)
+            if timeline[0] == 200:  # people by name only: no e-mail, whoever reads it
+                assert "@" not in json.dumps(timeline[1]), (role, "an e-mail in the timeline")
+            marks.append(("t" if timeline[0] == 200 else "") + ("p" if preview[0] == 200 else ""))
+        seen[role] = (marks[0], marks[1])
+    with capsys.disabled():
+        print("\ntimeline (t) and preview (p) of an entry and a waypoint, own org / other org:")
+        print("\n".join(f"  {role:<14} {own or '-':>3} / {other or '-'}" for role, (own, other) in seen.items()))
+    assert seen == HISTORY_SPEC

@@ -4,7 +4,9 @@ Steps, each timed and screenshotted to reports/ui/: the licence dialog shows wit
 owner and not with one (login through the form), the entries list shows the committed columns in
 race-number order, Rally Albania 2026 shows its 18 classes, an entry is created through the form,
 a duplicate race number is refused with a readable error and writes nothing, the Event overview
-dashboard counts the new entry. Console errors other than Directus's own fail the test.
+dashboard counts the new entry, the new entry's page shows its timeline (trm-operations' interface,
+GET /trm/entries/:id/timeline) newest first and oldest first. Console errors other than Directus's
+own fail the test.
 The stack is the session's seeded one, shared with the access matrix; without Chromium the module
 is skipped, with the reason, before any stack boots.
 """
@@ -183,6 +185,34 @@ def test_operator_walkthrough_in_the_admin_ui(stack, api, seeded, ui):
         page.locator(".v-workspace-tile", has=page.get_by_text("Latest stage · top 10", exact=True)).wait_for()
         page.wait_for_timeout(1000)  # let the charts finish drawing for the screenshot
         page.screenshot(path=shot)
+
+    with ui.timed(7, "entry-timeline") as shot:
+        [entry] = api.get("/items/entries", filter={"race_number": {"_eq": RACE_NUMBER}}, fields="id")
+        api.patch(f"/items/entries/{entry['id']}", {"status": "scrutineered"})
+        penalty = api.post("/items/entry_penalties", {"entry_id": entry["id"], "type": "speeding", "seconds": 60})
+        api.patch(f"/items/entry_penalties/{penalty['id']}", {"status": "applied"})
+        try:
+            page.goto(f"{url}/admin/content/entries/{entry['id']}")
+            timeline = page.locator(".trm-timeline")
+            timeline.get_by_text("Penalty applied: speeding, 1 min").wait_for()
+            timeline.evaluate("e => e.scrollIntoView({block: 'start'})")
+            page.wait_for_timeout(300)
+            page.screenshot(path=shot)
+            newest = timeline.locator(".trm-timeline-item").all_inner_texts()
+            assert "Penalty applied" in newest[0] and "Entry #777 registered in C-1" in newest[-1], newest
+            timeline.get_by_role("button", name="newest first").click()
+            timeline.get_by_role("button", name="oldest first").wait_for()
+            page.wait_for_function(
+                "() => document.querySelector('.trm-timeline-item')?.innerText.includes('Entry #777 registered')"
+            )
+            page.screenshot(path=shot.with_name("07b-entry-timeline-oldest-first.png"))
+            assert [o.strip() for o in timeline.locator("select option").all_inner_texts()] == [
+                "all kinds",
+                "entry (2)",
+                "penalty (2)",
+            ]
+        finally:  # the seeded stack is shared: the penalty goes again (its removal stays in the history)
+            api.delete(f"/items/entry_penalties/{penalty['id']}")
 
     ui.report(f"[ui] browser steps {sum(t for _, t, _ in ui.timings):.1f}s, test total {time.monotonic() - t_total:.1f}s")
     assert ui.unexpected() == []

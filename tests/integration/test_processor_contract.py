@@ -6,7 +6,9 @@ does through Directus's REST API (admin for now; access policies come with Phase
 1. the organiser sets up an event, two entries with a device each, a stage with a special stage,
    its start and finish geofences, a WPN waypoint, a speed zone, and the event's rules;
 2. the processor inserts positions for both devices (twice: positions are idempotent too);
-3. it writes crossings (twice: they stay once) and reads the winning formulas from the database;
+3. it writes crossings (twice: they stay once) and reads the winning formulas from the database; the
+   crossings and the speeding excess are what the positions give under the crossing contract
+   (db-init/README.md "How a crossing is decided"; test_course_preview.py evaluates it on them);
 4. it writes proposed penalties with formula_snapshot and inputs, and the elapsed times (twice);
 5. the race director applies one penalty, waives the other with a note, publishes the stage, and
    reads the ranking overall and per class.
@@ -20,7 +22,7 @@ import psycopg
 import pytest
 
 from tests.conftest import REPO, query
-from tests.integration.graph import TimingGraph, imei, refused, square
+from tests.integration.graph import TimingGraph, imei, point, refused, square
 from trm_directus.timing import rules, rules_load
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("shared")]
@@ -61,12 +63,28 @@ WINNING = (
 )
 
 
+# The two tracks along lat 41.305 (seconds after T0, longitude, speed km/h): the start square is lon
+# 19.80-19.81, the WPN at 19.83 (opening radius 800 m, validation 200 m), the speed zone 19.85-19.86
+# (50 km/h), the finish square 19.90-19.91. #301 enters the start at 0, jumps from 1.25 km out to 8 m
+# of the WPN at 1800 (entry into the opening radius = validation), runs 77/76/75 km/h in the zone for
+# 20 s (one excess: peak 77, 27 km/h over, 3 positions), finishes at 3600; #1 starts at 60, passes
+# 2.8 km north of the WPN (missed), stays at or under 50 in the zone, finishes at 3720.
+TRACKS = {
+    "301": [(-10, 19.795, 20), (0, 19.801, 30), (600, 19.812, 60), (1790, 19.815, 60), (1800, 19.8301, 60),
+            (1810, 19.835, 60), (2390, 19.845, 48), (2400, 19.851, 48), (2410, 19.853, 77), (2420, 19.856, 76),
+            (2430, 19.858, 75), (2440, 19.861, 45), (3590, 19.895, 40), (3600, 19.901, 30)],
+    "1": [(50, 19.795, 20), (60, 19.801, 30), (1200, 19.815, 60), (1860, 19.83, 60, 41.33), (2000, 19.845, 55),
+          (2460, 19.852, 45), (2470, 19.855, 50), (2480, 19.858, 49), (2490, 19.862, 45), (3710, 19.895, 40), (3720, 19.901, 30)],
+}  # fmt: skip
+WPN_AT = (19.83, 41.305)
+
+
 def processor_writes(conn, course: dict, entries: dict) -> None:
     """One run of the processor over the stage: positions, crossings, penalties, elapsed times."""
     device_a, device_b = course["imeis"]
-    for device, lon0 in ((device_a, 19.80), (device_b, 19.81)):
-        for i in range(10):
-            conn.execute(POSITION, (device, T0, i * 10, 41.30, lon0 + i * 0.001, 60 + i * 3))
+    for device, track in ((device_a, TRACKS["301"]), (device_b, TRACKS["1"])):
+        for t, lon, speed, *lat in track:
+            conn.execute(POSITION, (device, T0, t, lat[0] if lat else 41.305, lon, speed))
     a, b = entries["301"], entries["1"]
     for entry, device, start, finish in ((a, device_a, 0, 3600), (b, device_b, 60, 3720)):
         conn.execute(GEOFENCE_CROSSING, (entry["id"], course["start"]["id"], T0, start, device))
@@ -108,11 +126,11 @@ def rally(api, tmp_path):
     for entry, device_imei in ((entries["301"], imeis[0]), (entries["1"], imeis[1])):
         device = api.post("/items/devices", {"imei": device_imei, "model": "Teltonika FMB920"})
         api.post("/items/entry_devices", {"entry_id": entry["id"], "device_id": device["id"], "purpose": "chassis"})
-    stage = tg.stage(event, name="Stage 1", status="open")
+    stage = tg.stage(event, name="Stage 1", status="open", starts_at="2026-06-07T07:55:00Z")  # the window of its positions
     start = tg.geofence(event, name="SS1 start", geometry=square(19.80, 41.30))
     finish = tg.geofence(event, name="SS1 finish", kind="finish", geometry=square(19.90, 41.30))
     segment = tg.segment(stage, entry_geofence_id=start["id"], exit_geofence_id=finish["id"])
-    wpn = tg.waypoint(segment, type="WPN", code="WP3")
+    wpn = tg.waypoint(segment, type="WPN", code="WP3", location=point(*WPN_AT))
     zone = api.post("/items/speed_limit_zones", {"segment_id": segment["id"], "speed_limit_kmh": 50, "geometry": square(19.85)})
     text = (REPO / "seeds" / "rally-albania-2026-rules.yaml").read_text().replace("event: rally-albania-2026\n", "")
     (tmp_path / "rules.yaml").write_text(text)
@@ -134,7 +152,8 @@ def test_the_processor_writes_and_the_race_director_publishes(stack, api, rally)
         (entries["301"]["id"], entries["1"]["id"]),
     )
     assert crossings == [(5,)]
-    assert query(stack.info.dsn, "SELECT count(*) FROM positions WHERE device_id IN (%s, %s)", course["imeis"]) == [(20,)]
+    positions = len(TRACKS["301"]) + len(TRACKS["1"])
+    assert query(stack.info.dsn, "SELECT count(*) FROM positions WHERE device_id IN (%s, %s)", course["imeis"]) == [(positions,)]
 
     # The race director's review queue, through REST.
     proposed = api.get(

@@ -44,6 +44,7 @@ class Attack:
     payload: Callable[[World], Any]
     target: Callable[[World], str] | None = None  # A's row (update, delete)
     allowed: frozenset[str] = STAFF  # A's org roles that may do it (not attackers)
+    method: str = "POST"  # an endpoint's
 
 
 ATTACKS = [
@@ -79,7 +80,7 @@ ATTACKS = [
         lambda w: w.a.stage,
     ),
     Attack(
-        "course rule: waypoint geometry and radii",
+        "course rule: waypoint geometry and radii; a course-edit recompute request (action)",
         "update",
         "waypoints",
         lambda w: {"location": point(20.5, 42.0), "validation_radius_m": 5000},
@@ -239,6 +240,20 @@ ATTACKS = [
         "/trm/entries/{entry}/copy-crew",
         lambda w: {"from_entry_id": w.b.entry, "person_id": w.users[B_USERS["participant"]]},
     ),
+    Attack(
+        "endpoint: A's entry timeline (activity and revisions, whatever the source collection's rules)",
+        "endpoint",
+        "/trm/entries/{entry}/timeline",
+        lambda w: None,
+        allowed=frozenset({"org-admin", "race-director", "timekeeper", "marshal", "participant"}),  # the participant: its crew
+        method="GET",
+    ),
+    Attack(
+        "endpoint: preview of a move of A's waypoint (Directus's update, rolled back)",
+        "endpoint",
+        "/trm/course/preview",
+        lambda w: {"collection": "waypoints", "id": w.a.waypoint, "changes": {"location": point(20.5, 42.0)}},
+    ),
 ]
 
 
@@ -303,7 +318,7 @@ def forms(attack: Attack, w: World) -> list[tuple[str, str, str, Any]]:
             ("by query", "DELETE", f"/items/{c}", by_id),
             ("GraphQL", "POST", "/graphql", gql(c, "delete", target, None)),
         ]
-    return [("request", "POST", c.format(entry=w.a.entry), payload)]
+    return [("request", attack.method, c.format(entry=w.a.entry), payload)]
 
 
 def refused(form: str, status: int, data: Any) -> bool:

@@ -37,3 +37,34 @@ def test_every_instance_shares_schedules_rate_limits_and_the_system_cache_throug
         ("SYNCHRONIZATION_STORE", "RATE_LIMITER_STORE", "CACHE_STORE"), "redis"
     )
     assert s["WEBSOCKETS_ENABLED"] == "true" and s["PUBLIC_URL"] == "http://127.0.0.1:8055" and s["SECRET"] == "s" * 40
+
+
+def test_stacks_and_the_image_keep_activity_and_revisions_for_the_same_retention():
+    """The entry timeline reads activity and revisions: both backends and the image trim them alike (400 days)."""
+    import re
+
+    from trm_directus.pins import repo_root
+    from trm_directus.stacks.base import RETENTION
+
+    s = settings()
+    assert (
+        {k: s[k] for k in RETENTION}
+        == RETENTION
+        == {
+            "RETENTION_ENABLED": "true",
+            "ACTIVITY_RETENTION": "400d",
+            "REVISIONS_RETENTION": "400d",
+        }
+    )
+    image = dict(re.findall(r'^\s+([A-Z_]+)="([^"]*)"', (repo_root() / "image" / "Dockerfile").read_text(), re.MULTILINE))
+    assert {k: image.get(k) for k in RETENTION} == RETENTION
+
+
+def test_native_stacks_bundle_their_app_extensions_in_their_own_directory(tmp_path):
+    """Directus writes the admin app's extension bundle under TEMP_PATH, by default inside the install that every
+    native stack shares: two stacks at once served each other's bundle (the entry timeline interface went missing)."""
+    from trm_directus.stacks.native import NativeStack
+
+    a, b = NativeStack(tmp_path / "a"), NativeStack(tmp_path / "b")
+    assert a.directus_config()["TEMP_PATH"] == str(tmp_path / "a" / "tmp")
+    assert b.directus_config()["TEMP_PATH"] == str(tmp_path / "b" / "tmp")

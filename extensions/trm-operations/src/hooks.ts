@@ -2,8 +2,9 @@
  * trm-operations hooks: the discipline rules on entries, entry_crew and events (create and update,
  * batch included: Directus runs these filters once per item), the schedule that re-sends
  * recompute requests that could not reach Redis, stage opening (stages.status -> open materialises the
- * start list before the status is written, so a refusal writes nothing) and control closing times
- * (segments.controls_close_at, recomputed after starts or a segment's maximum time change).
+ * start list before the status is written, so a refusal writes nothing), control closing times
+ * (segments.controls_close_at, recomputed after starts or a segment's maximum time change) and
+ * course-edit recompute requests (course/edits.ts, after a waypoint, geofence or speed zone is saved).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { hostname } from 'node:os';
@@ -13,11 +14,14 @@ import { startReplyConsumer } from './commands/replies';
 import { deliver } from './commands/route';
 import { RedisConnection } from './shared/resp';
 import { expire } from './commands/timeouts';
+import { DECIDING } from './course/contract';
+import { courseEditAction } from './course/edits';
 import { checkCrew, checkEntry, checkEventDiscipline } from './discipline/checks';
 import { confirmSent } from './faulty/confirm';
 import { flushPending, TABLE as OUTBOX } from './faulty/outbox';
 import { STREAM } from './faulty/request';
 import type { Db, Row } from './shared/types';
+import { durationMs, trimPartLog } from './timeline/retention';
 import { recomputeClosing, segmentsOfStarts } from './stages/closing';
 import { checkOpenable, openStages } from './stages/open';
 
@@ -25,6 +29,8 @@ import { checkOpenable, openStages } from './stages/open';
 export const RESEND_CRON = '*/15 * * * * *';
 /** Every 2 s: queued commands are delivered at most ~2 s after Redis is back; timeouts are 2 s precise. */
 export const COMMANDS_CRON = '*/2 * * * * *';
+/** When Directus trims activity (its RETENTION_SCHEDULE; its default: daily at midnight). */
+export const TRIM_CRON_DEFAULT = '0 0 * * *';
 
 type Context = { database?: unknown; accountability?: unknown; schema?: unknown };
 type StagesWriter = new (
@@ -194,6 +200,27 @@ export default defineHook(({ filter, action, schedule }, { database, env, logger
 		consumer?.stop();
 		commandsRedis?.close();
 	});
+
+	// --- course edits: a saved change of what decides crossings asks for a recompute (after the commit) ---
+	const courseEdit = courseEditAction(database as unknown as Db, redisUrl, logger);
+	for (const collection of Object.keys(DECIDING)) action(`${collection}.items.update`, courseEdit);
+
+	// --- the timeline's part log follows Directus's activity retention ---
+	const keep = durationMs(env['ACTIVITY_RETENTION']);
+	if (String(env['RETENTION_ENABLED']) === 'true') {
+		if (keep === null) logger.warn(`trm_audit.entry_rows is not trimmed: ACTIVITY_RETENTION ${String(env['ACTIVITY_RETENTION'])} is not a duration`);
+		else {
+			schedule(String(env['RETENTION_SCHEDULE'] || TRIM_CRON_DEFAULT), async () => {
+				try {
+					const n = await trimPartLog(database as unknown as Db, keep);
+					if (n > 0) logger.info(`trm_audit.entry_rows: ${n} row(s) older than ${String(env['ACTIVITY_RETENTION'])} deleted`);
+				} catch (e) {
+					logger.error(`trm_audit.entry_rows: trim failed: ${e instanceof Error ? e.message : String(e)}`);
+				}
+			});
+		}
+	}
+
 	schedule(RESEND_CRON, async () => {
 		try {
 			// Requests Redis lost since they were sent go back to pending first, so this flush re-sends them.

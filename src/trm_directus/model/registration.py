@@ -27,6 +27,17 @@ CREW_ROLES = ["pilot", "co-pilot", "navigator", "mechanic", "rider", "runner", "
 
 FOLDER = Folder("registration", "flag", "Events, their classes, and the entries registered for them.", 2)
 
+
+def _timeline() -> dict:
+    """The entry's history on its page: a presentation field (no column) shown by trm-operations' interface."""
+    note = (
+        "What happened to the entry and what hangs off it (crew, devices, penalties, starts, results, faulty flags, "
+        "course edits), from Directus's activity: GET /trm/entries/:id/timeline."
+    )
+    meta = {"interface": "trm-entry-timeline", "special": ["alias", "no-data"], "width": "full", "note": note}
+    return {"field": "timeline", "type": "alias", "meta": meta, "schema": None}
+
+
 COLLECTIONS = [
     Collection(
         "events",
@@ -113,6 +124,7 @@ COLLECTIONS = [
             ),
             text("notes", note="Registration and scrutineering notes."),
             *created_updated(),
+            _timeline(),
         ],
     ),
     Collection(

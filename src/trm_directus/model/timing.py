@@ -326,7 +326,7 @@ ORDER = {
     "events": ["penalty_formulas"],
     "stages": ["results"],
     "segments": ["starts"],
-    "entries": ["segment_starts", "penalties", "results"],
+    "entries": ["segment_starts", "penalties", "results", "timeline"],  # timeline: registration.py, last on the page
     "penalty_formulas": [
         "id",
         "event_id",

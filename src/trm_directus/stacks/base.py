@@ -97,6 +97,10 @@ class StackInfo:
 
 
 DEFAULT_EXCLUDED_TABLES = "spatial_ref_sys,sysdiagrams,positions,recompute_requests"
+# Activity and revisions are an entry's history (GET /trm/entries/:id/timeline): kept through an
+# event's appeals and up to its next edition, then trimmed daily (README "Entry timeline"). The image
+# sets the same values (image/Dockerfile; a unit test keeps them equal).
+RETENTION = {"RETENTION_ENABLED": "true", "ACTIVITY_RETENTION": "400d", "REVISIONS_RETENTION": "400d"}
 
 
 def directus_settings(
@@ -146,6 +150,7 @@ def directus_settings(
         # limiter answered 503 "Under pressure" to the drift gate's GET /schema/snapshot at a load
         # of 9 on 2 cores. Production (the image's own environment) keeps Directus's default.
         "PRESSURE_LIMITER_ENABLED": "false",
+        **RETENTION,
     }
     settings.update(extra or {})
     return settings

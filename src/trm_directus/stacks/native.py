@@ -186,6 +186,9 @@ class NativeStack(StackLifecycle):
             port=port,
             extra={
                 "EXTENSIONS_PATH": str(self.extensions_dir),
+                # Directus bundles the admin app's extensions into TEMP_PATH, by default inside the install,
+                # which every native stack shares: stacks served each other's bundle (an interface missing).
+                "TEMP_PATH": str(self.state_dir / "tmp"),
                 "STORAGE_LOCATIONS": "local",
                 "STORAGE_LOCAL_ROOT": str(self.state_dir / "uploads"),
                 **{k: v for k, v in self.extra_env.items() if not k.startswith("TRM_")},

@@ -6,8 +6,9 @@
  * (a crash between XADD and marking the row sent re-sends it): the processor deduplicates by
  * request_id. Concurrent flushes do not send the same row twice (FOR UPDATE SKIP LOCKED).
  */
+import { toCourseEdit } from '../course/request';
 import type { Db, Row } from '../shared/types';
-import { STREAM, streamFields, type FaultyFlagRequest, type RecordedRequest } from './request';
+import { STREAM, streamFields, type FaultyFlagRequest, type OutboxRequest, type RecordedRequest } from './request';
 import { sendCommands } from '../shared/resp';
 
 export const TABLE = 'recompute_requests';
@@ -70,7 +71,7 @@ export async function flushPending(db: Db, redisUrl: string, limit = 100): Promi
 				| Row
 				| undefined;
 			if (!row) return false;
-			const request = toRecorded(row);
+			const request: OutboxRequest = row['kind'] === 'course-edit' ? toCourseEdit(row) : toRecorded(row);
 			try {
 				const streamId = await sendCommands(redisUrl, [['XADD', STREAM, '*', ...streamFields(request)]]);
 				await trx(TABLE).where({ id: request.id }).update({ sent_at: trx.fn.now(), stream_id: String(streamId), send_attempts: trx.raw('send_attempts + 1'), last_error: null });

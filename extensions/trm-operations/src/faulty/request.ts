@@ -1,7 +1,9 @@
 /**
  * The faulty-flag request: validation of what the caller sends (pure), and the Redis stream message
- * the processor receives (format documented in extensions/README.md "recompute:requests").
+ * the processor receives (format documented in extensions/README.md "recompute:requests"); the
+ * stream also carries course edits (course/request.ts).
  */
+import { courseEditFields, type CourseEditRequest } from '../course/request';
 
 export const STREAM = 'recompute:requests';
 /** Longest window one request may flag: an event lasts at most a few weeks. */
@@ -73,8 +75,12 @@ export interface RecordedRequest {
 	rows_changed: number;
 }
 
+/** What the outbox holds: faulty flags and course edits. */
+export type OutboxRequest = RecordedRequest | CourseEditRequest;
+
 /** The stream entry's field/value pairs, in a fixed order (XADD recompute:requests * f1 v1 f2 v2 …). */
-export function streamFields(r: RecordedRequest): string[] {
+export function streamFields(r: OutboxRequest): string[] {
+	if ('kind' in r) return courseEditFields(r);
 	return [
 		'version', '1',
 		'request_id', r.id,
