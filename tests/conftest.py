@@ -171,8 +171,9 @@ def copy_pre_schema_db_init(target: Path) -> Path:
 
 
 def next_db_init_file(db_init: Path, slug: str) -> Path:
-    """A new pre-schema file numbered after the highest one there (a lower number is refused as out of order)."""
-    highest = max(int(p.name[:3]) for p in db_init.glob("[0-9][0-9][0-9]_*.sql"))
+    """A new pre-schema file numbered after the highest one there or in `post/` (a lower number is refused
+    as out of order, and numbers are unique across both phases)."""
+    highest = max(int(p.name[:3]) for p in [*db_init.glob("[0-9][0-9][0-9]_*.sql"), *db_init.glob("post/[0-9][0-9][0-9]_*.sql")])
     return db_init / f"{highest + 1:03d}_{slug}.sql"
 
 
@@ -200,6 +201,12 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120)
     return subprocess.run(
         [sys.executable, "-m", "trm_directus", *args], capture_output=True, text=True, env=full_env, timeout=timeout, cwd=REPO
     )
+
+
+def admin_env(stack) -> dict[str, str]:
+    """The admin token the way a user passes it to a CLI command: in the environment (`--token` on a
+    command line is visible to every local user, and the CLI warns about it)."""
+    return {"DIRECTUS_TOKEN": stack.info.admin_token}
 
 
 def query(dsn: str, sql: str, params: tuple = ()) -> list[tuple]:

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.conftest import REPO, query, run_cli
+from tests.conftest import REPO, admin_env, query, run_cli
 from tests.integration.graph import CourseGraph
 from trm_directus.course import exchange, remote, segments, synthetic, validate
 from trm_directus.course.document import linestring
@@ -35,7 +35,7 @@ def event(api) -> dict:
 
 
 def course_import(stack, *args: str):
-    return run_cli("course-import", *args, "--against", stack.url, "--token", stack.info.admin_token, timeout=300)
+    return run_cli("course-import", *args, "--against", stack.url, env=admin_env(stack), timeout=300)
 
 
 def counts(stack, event) -> dict[str, int]:
@@ -112,7 +112,7 @@ def test_import_reimport_edit_and_export(stack, api, event, tmp_path):
     out = tmp_path / "export.gpx"
     exported = run_cli(
         "course-export", "--event", event["slug"], "--stage", STAGE, "--out", str(out),
-        "--against", stack.url, "--token", stack.info.admin_token,
+        "--against", stack.url, env=admin_env(stack),
     )  # fmt: skip
     assert exported.returncode == 0 and "WARNING" not in exported.stderr, exported.stderr
     assert expected(out) == expected(edited)

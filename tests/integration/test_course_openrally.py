@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import REPO, execute, query, run_cli
+from tests.conftest import REPO, admin_env, execute, query, run_cli
 from tests.integration.test_course_import import counts, course_import, waypoint_ids
 from tests.openrally import spread_example
 from trm_directus.course import openrally_schema, synthetic
@@ -36,7 +36,7 @@ def export(stack, event_slug: str, stage: str, out) -> openrally_schema.Verdict:
     """`course-export` to `out` (no warning: nothing lost) and xmllint's verdict on the file."""
     result = run_cli(
         "course-export", "--event", event_slug, "--stage", stage, "--out", str(out),
-        "--against", stack.url, "--token", stack.info.admin_token,
+        "--against", stack.url, env=admin_env(stack),
     )  # fmt: skip
     assert result.returncode == 0 and "WARNING" not in result.stderr, result.stderr
     verdict = openrally_schema.check(out)
@@ -45,7 +45,7 @@ def export(stack, event_slug: str, stage: str, out) -> openrally_schema.Verdict:
 
 
 def test_every_seeded_stage_exports_to_a_valid_file_that_reimports_as_no_change(stack, api, tmp_path):
-    seeded = run_cli("seed", "--against", stack.url, "--token", stack.info.admin_token, timeout=300)
+    seeded = run_cli("seed", "--against", stack.url, env=admin_env(stack), timeout=300)
     assert seeded.returncode == 0, seeded.stderr
     for path in sorted((REPO / "seeds" / "rally-albania-2026").glob("*.gpx")):
         verdict = openrally_schema.check(path)

@@ -18,7 +18,7 @@ import copy
 import psycopg
 import pytest
 
-from tests.conftest import REPO, execute, query, run_cli
+from tests.conftest import REPO, admin_env, execute, query, run_cli
 from trm_directus.directus_api import Directus, DirectusError
 from trm_directus.schema import dependents, normalize, snapshot
 from trm_directus.schema import diff as diffs
@@ -134,7 +134,7 @@ def test_the_guard_blocks_a_change_to_a_pinned_column_before_directus_applies_it
     plate["schema"]["default_value"] = "TBD"  # a safe change on its own
     variant = tmp_path / "schema.yaml"
     snapshot.write(variant, data)
-    target = ["--snapshot", str(variant), "--against", stack.url, "--token", stack.info.admin_token, "--dsn", dsn]
+    target = ["--snapshot", str(variant), "--against", stack.url, "--dsn", dsn]
     default = "SELECT column_default FROM information_schema.columns WHERE table_name = 'vehicles' AND column_name = 'plate'"
     before = query(dsn, default)
     execute(
@@ -143,7 +143,7 @@ def test_the_guard_blocks_a_change_to_a_pinned_column_before_directus_applies_it
         "EXECUTE FUNCTION suppress_redundant_updates_trigger()",
     )
     try:
-        refused = run_cli("apply", *target)
+        refused = run_cli("apply", *target, env=admin_env(stack))
     finally:
         execute(dsn, "DROP TRIGGER scratch_pin ON vehicles")
     out = " ".join((refused.stdout + refused.stderr).split())
@@ -156,6 +156,6 @@ def test_the_guard_blocks_a_change_to_a_pinned_column_before_directus_applies_it
     )
     assert "1 change(s) would fail on a column a database object pins" in out
     assert query(dsn, default) == before  # Directus was never asked: the default is unchanged
-    allowed = run_cli("apply", *target, "--dry-run")  # the same change, the trigger gone: safe
+    allowed = run_cli("apply", *target, "--dry-run", env=admin_env(stack))  # the same change, the trigger gone: safe
     assert allowed.returncode == 0, allowed.stderr[-2000:]
     assert "1 safe, 0 checked, 0 destructive, 0 blocked" in " ".join(allowed.stdout.split())

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from tests.conftest import REPO, query, run_cli
+from tests.conftest import REPO, admin_env, query, run_cli
 from trm_directus.errors import SeedError
 from trm_directus.seed import document, loader, verify
 
@@ -57,7 +57,7 @@ def row_counts(stack) -> dict[str, int]:
 
 
 def seed_cli(stack, *args: str):
-    return run_cli("seed", *args, "--against", stack.url, "--token", stack.info.admin_token)
+    return run_cli("seed", *args, "--against", stack.url, env=admin_env(stack))
 
 
 def test_seed_then_reseed_then_edit(stack, api, tmp_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_pre_schema_db_init, execute, query, run_cli
+from tests.conftest import admin_env, copy_pre_schema_db_init, execute, query, run_cli
 from trm_directus.directus_api import Directus
 from trm_directus.errors import StackError
 from trm_directus.schema import allowance, capture, snapshot
@@ -120,9 +120,9 @@ def test_rest_apply_counts_every_affected_row_and_blocks_what_the_database_would
             "fleet.note": {"is_nullable": False},
         },
     )
-    target = ["--snapshot", str(multi), "--against", stack.url, "--token", stack.info.admin_token, "--dsn", stack.info.dsn]
+    target = ["--snapshot", str(multi), "--against", stack.url, "--dsn", stack.info.dsn]
     before = guarded.column("fleet")
-    refused = run_cli("apply", *target, "--allow-destructive", token(multi))
+    refused = run_cli("apply", *target, "--allow-destructive", token(multi), env=admin_env(stack))
     print(f"--- guard output of `apply` ---\n{refused.stdout}\n{refused.stderr}")
     assert refused.returncode == 1
     out = " ".join((refused.stdout + refused.stderr).split())
@@ -134,12 +134,12 @@ def test_rest_apply_counts_every_affected_row_and_blocks_what_the_database_would
     assert guarded.column("fleet") == before
 
     execute(stack.info.dsn, "UPDATE fleet SET note = 'filled' WHERE note IS NULL")
-    without = run_cli("apply", *target)
+    without = run_cli("apply", *target, env=admin_env(stack))
     assert without.returncode == 1 and f"pass --allow-destructive {token(multi)} for one run" in without.stderr
     assert "checked field fleet.note: nullable → NOT NULL: NULL values make the change fail: 0 rows are NULL" in " ".join(
         without.stdout.split()
     )
-    applied = run_cli("apply", *target, "--allow-destructive", token(multi))
+    applied = run_cli("apply", *target, "--allow-destructive", token(multi), env=admin_env(stack))
     assert applied.returncode == 0, applied.stderr[-3000:]
     assert [(n, r) for n, r, _ in guarded.column("fleet")] == [
         ("Motor", 4),  # real 4.5 → integer rounds half to even

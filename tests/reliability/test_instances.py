@@ -78,7 +78,7 @@ def test_three_instances_booting_at_once_run_each_boot_step_once(scaled, fault_r
     out = [scaled.scale.log(name).read_text() for name in scaled.scale.names]
     dsn = scaled.info.dsn
     files = migrations.discover(scaled.db_init_dir)
-    ledger = query(dsn, f"SELECT file_name FROM {migrations.LEDGER} ORDER BY number")
+    ledger = query(dsn, f"SELECT file_name FROM {migrations.LEDGER} ORDER BY phase = 'post', number")
     assert [r[0] for r in ledger] == [f.name for f in files]
     versions = bootstrap.migration_versions(scaled.install.migrations_dir, None)
     assert query(dsn, "SELECT count(*), count(DISTINCT version) FROM directus_migrations")[0] == (len(versions), len(versions))

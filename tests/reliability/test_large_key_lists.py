@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from tests.conftest import run_cli
+from tests.conftest import admin_env, run_cli
 from trm_directus.directus_api import MAX_FILTER_CHARS, chunks
 from trm_directus.seed import synthetic
 
@@ -22,7 +22,7 @@ ENTRIES = 3000
 def test_a_seed_with_thousands_of_keys_is_looked_up_in_chunks(stack, tmp_path, fault_report):
     seed = tmp_path / "big.yaml"
     seed.write_text(yaml.safe_dump(synthetic.event(entries=ENTRIES), sort_keys=False))
-    result = run_cli("seed", str(seed), "--dry-run", "--against", stack.url, "--token", stack.info.admin_token, timeout=600)
+    result = run_cli("seed", str(seed), "--dry-run", "--against", stack.url, env=admin_env(stack), timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert re.search(rf"vehicles\s+{ENTRIES}\s+0\s+0", result.stdout), result.stdout
     assert re.search(rf"directus_users\s+{ENTRIES}\s+0\s+0", result.stdout), result.stdout

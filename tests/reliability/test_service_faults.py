@@ -19,7 +19,7 @@ import time
 import pytest
 import yaml
 
-from tests.conftest import REPO, query, run_cli
+from tests.conftest import REPO, admin_env, query, run_cli
 from tests.reliability.faults import FaultProxy, Rule, clear_seed, counts, difference, seed_state
 from trm_directus.directus_api import Directus
 from trm_directus.errors import DirectusError, StackError
@@ -62,17 +62,17 @@ def proxy(stack):
 
 
 def seed(url: str, stack, path: str = str(RALLY)) -> subprocess.CompletedProcess[str]:
-    return run_cli("seed", path, "--against", url, "--token", stack.info.admin_token, timeout=300)
+    return run_cli("seed", path, "--against", url, env=admin_env(stack), timeout=300)
 
 
 def start_seed(url: str, stack) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "trm_directus", "seed", str(RALLY), "--against", url, "--token", stack.info.admin_token],
+        [sys.executable, "-m", "trm_directus", "seed", str(RALLY), "--against", url],
+        env={**os.environ, **admin_env(stack)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
-        env=os.environ.copy(),
     )
 
 
@@ -257,9 +257,13 @@ def test_sigterm_during_a_course_import_undoes_it_in_flight_request_included(sta
          for t, (o, v) in synthetic.DEFAULTS.items()],
     )  # fmt: skip
     held = proxy.add(Rule("POST", "/items/waypoints", "hold"))  # Directus writes them; the answer never comes
-    args = ["course-import", str(COURSE), "--event", event["slug"], "--against", proxy.url, "--token", stack.info.admin_token]
+    args = ["course-import", str(COURSE), "--event", event["slug"], "--against", proxy.url]
     run = subprocess.Popen(
-        [sys.executable, "-m", "trm_directus", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "trm_directus", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **admin_env(stack)},
     )
     assert held.arrived.wait(120), "the import never reached POST /items/waypoints"
     assert course_rows(stack, event["id"])["waypoints"] == 18  # in the database, not yet journalled by a response
