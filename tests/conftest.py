@@ -62,8 +62,9 @@ def shared_stack():
 def seeded_stack():
     """One stack from the template with both seed files loaded, for the modules marked stack("seeded")
     (the access matrix, the admin UI walkthrough); `seeded_in` is how long the seeds took."""
-    from trm_directus.directus_api import Directus
-    from trm_directus.seed import document, loader
+    from trm_directus.directus.api import Directus
+    from trm_directus.seed import loader
+    from trm_directus.seed import seed_file as document
     from trm_directus.stacks.native import NativeStack
 
     with NativeStack(from_template=True) as s:

@@ -11,8 +11,9 @@ from typing import Any
 
 from tests.conftest import REPO, SEEDS
 from tests.integration.graph import imei, point, square
-from trm_directus.directus_api import Directus
-from trm_directus.seed import document, loader
+from trm_directus.directus.api import Directus
+from trm_directus.seed import loader
+from trm_directus.seed import seed_file as document
 
 PASSWORD = "matrix-Pa55word!"
 # Org A (Rally Albania's club): one user per org role; the participant is crew of entry 301.

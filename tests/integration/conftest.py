@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trm_directus.directus_api import Directus
+from trm_directus.directus.api import Directus
 
 
 @pytest.fixture(scope="module")

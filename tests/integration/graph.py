@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from tests.conftest import query
-from trm_directus.directus_api import Directus
+from trm_directus.directus.api import Directus
 from trm_directus.errors import DirectusError
 
 _n = itertools.count(1)

@@ -14,8 +14,9 @@ import psycopg
 import pytest
 
 from tests.conftest import REPO, execute, query, run_cli
-from trm_directus.artifacts import document, registry, sync
-from trm_directus.directus_api import Directus
+from trm_directus.artifacts import artifact_file as document
+from trm_directus.artifacts import registry, sync
+from trm_directus.directus.api import Directus
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]
 

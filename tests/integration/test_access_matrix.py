@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.integration.access_world import A_USERS, NO_ORG, PASSWORD, World
-from trm_directus.directus_api import Directus
+from trm_directus.directus.api import Directus
 from trm_directus.errors import DirectusError
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("seeded")]

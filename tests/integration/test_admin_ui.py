@@ -19,9 +19,10 @@ import pytest
 
 from tests.conftest import REPO, execute, query
 from tests.integration import browser
-from trm_directus.artifacts import document as artifact_document
+from trm_directus.artifacts import artifact_file as artifact_document
 from trm_directus.artifacts import registry
-from trm_directus.seed import document, loader
+from trm_directus.seed import loader
+from trm_directus.seed import seed_file as document
 
 NO_BROWSER = browser.why_no_browser()
 pytestmark = [

@@ -24,8 +24,9 @@ from tests.conftest import REPO, query, timescaledb_installed
 from trm_directus.backup import repo as pgbr
 from trm_directus.backup import stack as backups
 from trm_directus.backup import verify
-from trm_directus.directus_api import Directus
-from trm_directus.seed import document, loader
+from trm_directus.directus.api import Directus
+from trm_directus.seed import loader
+from trm_directus.seed import seed_file as document
 from trm_directus.stacks.native import NativeStack, health
 from trm_directus.upgrade import race_data
 

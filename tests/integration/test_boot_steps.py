@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from tests.conftest import REPO, db_env
-from trm_directus.locks import BOOT_LOCK_ID
+from trm_directus.db.locks import BOOT_LOCK_ID
 
 pytestmark = pytest.mark.integration
 

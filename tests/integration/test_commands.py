@@ -17,7 +17,7 @@ from tests.integration.graph import imei, refused
 from trm_directus import resp
 from trm_directus.devices import contract
 from trm_directus.devices.gateway import running
-from trm_directus.directus_api import Directus
+from trm_directus.directus.api import Directus
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]
 

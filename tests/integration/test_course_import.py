@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import REPO, admin_env, query, run_cli
 from tests.integration.graph import CourseGraph
 from trm_directus.course import exchange, remote, segments, synthetic, validate
-from trm_directus.course.document import linestring
+from trm_directus.course.stage import linestring
 from trm_directus.errors import CourseError
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("shared")]

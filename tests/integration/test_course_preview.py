@@ -19,7 +19,7 @@ from tests.integration.graph import point, square
 from tests.integration.test_processor_contract import T0, TRACKS, processor_writes, rally  # noqa: F401 (rally: a fixture)
 from trm_directus import resp
 from trm_directus.errors import DirectusError
-from trm_directus.recompute import STREAM, read_stream
+from trm_directus.processor import STREAM, read_stream
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("shared")]
 

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from tests.conftest import db_env, next_db_init_file, query, run_cli
-from trm_directus.migrations import ADVISORY_LOCK_ID, LEDGER
+from trm_directus.dbinit.runner import ADVISORY_LOCK_ID, LEDGER
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import REPO, copy_pre_schema_db_init, query, run_cli, timescaledb_installed
 from tests.integration.test_migrations import PRE, fingerprint, runner
-from trm_directus import migrations
+from trm_directus.dbinit import runner as migrations
 from trm_directus.errors import TimescaleDBMissing
 
 pytestmark = [

@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import REPO, query
 from tests.integration.graph import count, refused, uniq
-from trm_directus import migrations
+from trm_directus.dbinit import runner as migrations
 from trm_directus.model import catalogue, registration
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("shared")]

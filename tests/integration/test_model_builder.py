@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import REPO, copy_pre_schema_db_init
-from trm_directus.directus_api import Directus
+from trm_directus.directus.api import Directus
 from trm_directus.model import registry
 from trm_directus.schema import diff as diffs
 from trm_directus.schema import normalize, snapshot

@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import query
 from tests.integration.graph import refused
 from trm_directus.errors import DirectusError
-from trm_directus.recompute import insert_positions, read_stream
+from trm_directus.processor import insert_positions, read_stream
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("shared")]
 

@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import query
 from tests.integration.test_operations import T0, faulty_count, flag
-from trm_directus.recompute import insert_positions, read_stream
+from trm_directus.processor import insert_positions, read_stream
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]
 

@@ -19,10 +19,11 @@ import psycopg
 import pytest
 
 from tests.conftest import REPO, admin_env, execute, query, run_cli
-from trm_directus.directus_api import Directus, DirectusError
+from trm_directus.directus.api import Directus, DirectusError
 from trm_directus.schema import dependents, normalize, snapshot
 from trm_directus.schema import diff as diffs
-from trm_directus.seed import document, loader
+from trm_directus.seed import loader
+from trm_directus.seed import seed_file as document
 from trm_directus.stacks.native import NativeStack
 from trm_directus.upgrade import race_data
 

@@ -23,7 +23,8 @@ import pytest
 
 from tests.conftest import REPO, query
 from tests.integration.graph import TimingGraph, imei, point, refused, square
-from trm_directus.timing import rules, rules_load
+from trm_directus.rules import load as rules_load
+from trm_directus.rules import rules_file as rules
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("shared")]
 

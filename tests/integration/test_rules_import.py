@@ -10,9 +10,10 @@ import pytest
 
 from tests.conftest import REPO, execute, query, run_cli
 from tests.integration.graph import TimingGraph, square
-from trm_directus.directus_api import Directus
+from trm_directus.directus.api import Directus
 from trm_directus.errors import DirectusError, RulesError
-from trm_directus.timing import rules, rules_load
+from trm_directus.rules import load as rules_load
+from trm_directus.rules import rules_file as rules
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("shared")]
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tests.conftest import copy_pre_schema_db_init, execute, query, run_cli
-from trm_directus.directus_api import Directus
+from trm_directus.directus.api import Directus
 from trm_directus.errors import StackError
 from trm_directus.schema import allowance, capture, drift, snapshot
 from trm_directus.stacks.native import NativeStack

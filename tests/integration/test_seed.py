@@ -9,7 +9,8 @@ import yaml
 
 from tests.conftest import REPO, admin_env, query, run_cli
 from trm_directus.errors import SeedError
-from trm_directus.seed import document, loader, verify
+from trm_directus.seed import loader, verify
+from trm_directus.seed import seed_file as document
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]
 

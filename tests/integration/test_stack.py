@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, execute, query, timescaledb_installed
-from trm_directus import migrations
+from trm_directus.dbinit import runner as migrations
+from trm_directus.dbinit.runner import LEDGER
 from trm_directus.errors import StackError
-from trm_directus.migrations import LEDGER
 from trm_directus.stacks import proc
 from trm_directus.stacks.native import NativeStack, health
 

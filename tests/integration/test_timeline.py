@@ -20,8 +20,9 @@ from tests.conftest import query
 from tests.integration.access_world import A_USERS, NO_ORG, PASSWORD
 from tests.integration.graph import imei, point
 from tests.security.conftest import GHOST, call, masked
-from trm_directus.directus_api import Directus
-from trm_directus.seed import document, loader
+from trm_directus.directus.api import Directus
+from trm_directus.seed import loader
+from trm_directus.seed import seed_file as document
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]
 

@@ -7,7 +7,8 @@ import psycopg
 import pytest
 
 from tests.conftest import REPO, execute, query, run_cli
-from trm_directus.artifacts import document, registry, sync
+from trm_directus.artifacts import artifact_file as document
+from trm_directus.artifacts import registry, sync
 from trm_directus.errors import ArtifactError
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]

@@ -19,9 +19,9 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, query, run_cli
-from trm_directus import sqlsplit
+from trm_directus.dbinit import sqlsplit
 from trm_directus.errors import SeedError
-from trm_directus.seed import document
+from trm_directus.seed import seed_file as document
 
 RALLY = REPO / "seeds" / "rally-albania-2026.yaml"
 

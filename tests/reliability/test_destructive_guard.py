@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import admin_env, copy_pre_schema_db_init, execute, query, run_cli
-from trm_directus.directus_api import Directus
+from trm_directus.directus.api import Directus
 from trm_directus.errors import StackError
 from trm_directus.schema import allowance, capture, snapshot
 from trm_directus.stacks.native import NativeStack

@@ -25,10 +25,11 @@ from tests.conftest import execute, query, run_cli
 from tests.integration.graph import Graph
 from tests.integration.test_operations import T0, flag
 from tests.reliability.traffic import Traffic
-from trm_directus import bootstrap, migrations
-from trm_directus.directus_api import Directus
+from trm_directus.boot import bootstrap
+from trm_directus.dbinit import runner as migrations
+from trm_directus.directus.api import Directus
 from trm_directus.errors import DirectusError
-from trm_directus.recompute import insert_positions, read_stream
+from trm_directus.processor import insert_positions, read_stream
 from trm_directus.schema.apply import MSG_UNCHANGED
 from trm_directus.stacks import proc, select
 from trm_directus.stacks.node import ensure_directus

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from tests.conftest import admin_env, run_cli
-from trm_directus.directus_api import MAX_FILTER_CHARS, chunks
+from trm_directus.directus.api import MAX_FILTER_CHARS, chunks
 from trm_directus.seed import synthetic
 
 pytestmark = pytest.mark.stack("shared")  # a dry run: it writes nothing

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import REPO, query, run_cli
 from tests.integration.graph import TimingGraph
 from tests.reliability.faults import FaultProxy, Rule
-from trm_directus.directus_api import Directus
+from trm_directus.directus.api import Directus
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]
 

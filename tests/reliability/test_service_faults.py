@@ -21,9 +21,10 @@ import yaml
 
 from tests.conftest import REPO, admin_env, query, run_cli
 from tests.reliability.faults import FaultProxy, Rule, clear_seed, counts, difference, seed_state
-from trm_directus.directus_api import Directus
+from trm_directus.directus.api import Directus
 from trm_directus.errors import DirectusError, StackError
-from trm_directus.seed import document, verify
+from trm_directus.seed import seed_file as document
+from trm_directus.seed import verify
 from trm_directus.stacks.native import health
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]

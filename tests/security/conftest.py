@@ -21,9 +21,9 @@ import yaml
 from tests.conftest import REPO
 from tests.integration.access_world import A_USERS, PASSWORD, World
 from trm_directus import resp
-from trm_directus.directus_api import Directus
+from trm_directus.directus.api import Directus
 from trm_directus.errors import DirectusError
-from trm_directus.recompute import STREAM, insert_positions
+from trm_directus.processor import STREAM, insert_positions
 from trm_directus.stacks.native import NativeStack
 
 # B's people by org role (seeds/adriatic-trail-club.yaml); cora is org-admin of B and a participant in A.

@@ -7,7 +7,8 @@ import pytest
 import yaml
 
 from trm_directus import pins
-from trm_directus.artifacts import access_table, document, registry
+from trm_directus.artifacts import access_table, registry
+from trm_directus.artifacts import artifact_file as document
 from trm_directus.artifacts.access import ACCESS, ORG_ROLES, PERMISSIONS
 from trm_directus.errors import ArtifactError
 

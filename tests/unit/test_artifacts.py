@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from trm_directus import pins
-from trm_directus.artifacts import document, registry
+from trm_directus.artifacts import artifact_file as document
+from trm_directus.artifacts import registry
 from trm_directus.artifacts.dashboards import KIND as DASHBOARDS
 from trm_directus.artifacts.panels import KIND as PANELS
 from trm_directus.artifacts.presets import KIND as PRESETS

@@ -1,6 +1,6 @@
 """`bench scale`'s arithmetic: throughput, percentiles and CPU shares from the phases it measured."""
 
-from trm_directus.bench_scale import PROCESSES, summarize
+from trm_directus.bench.scale import PROCESSES, summarize
 
 
 def phase(latencies: list[float], cpu: float, wall: float = 10.0, errors: int = 0) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import sys
 
-from trm_directus import boot
+from trm_directus.boot import steps as boot
 
 
 def test_the_entrypoints_own_commands_run_in_this_process():

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from trm_directus.course import segments, synthetic, validate, writer
-from trm_directus.course.document import Segment, Stage, differences
+from trm_directus.course.stage import Segment, Stage, differences
 
 DATA = "tests/data/course"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from trm_directus.course import segments, synthetic, validate
-from trm_directus.course.document import DELIMITERS, VALIDATED_IN_SEQUENCE, Stage
 from trm_directus.course.gpx import NAMESPACES, OPENRALLY_BASE, TYPES
+from trm_directus.course.stage import DELIMITERS, VALIDATED_IN_SEQUENCE, Stage
 from trm_directus.model import course as course_model
 
 DATA = "tests/data/course"

@@ -13,8 +13,8 @@ import dataclasses
 import itertools
 
 from trm_directus.course import plan, synthetic
-from trm_directus.course.document import Stage, Waypoint
 from trm_directus.course.remote import Existing
+from trm_directus.course.stage import Stage, Waypoint
 
 EVENT = {"id": "event-1", "slug": "synthetic-rally"}
 _ids = itertools.count(1)

@@ -11,8 +11,8 @@ import pytest
 from tests.conftest import REPO
 from tests.openrally import spread_example
 from trm_directus.course import openrally_schema, segments, synthetic, validate, writer
-from trm_directus.course.document import differences
 from trm_directus.course.gpx import CURRENT, NAMESPACES
+from trm_directus.course.stage import differences
 
 pytestmark = pytest.mark.skipif(openrally_schema.unavailable() is not None, reason=f"{openrally_schema.unavailable()}")
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from trm_directus import db
+from trm_directus.db import settings as db
 from trm_directus.errors import ConfigError
 
 

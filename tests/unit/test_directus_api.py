@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from trm_directus.directus_api import RETRIES_503, Directus
+from trm_directus.directus.api import RETRIES_503, Directus
 from trm_directus.errors import DirectusError
 
 
@@ -42,7 +42,7 @@ def serve(statuses: list[int]):
 
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch):
-    monkeypatch.setattr("trm_directus.directus_api.RETRY_DELAY", 0.001)
+    monkeypatch.setattr("trm_directus.directus.api.RETRY_DELAY", 0.001)
 
 
 def test_a_503_under_pressure_is_retried_and_counted_as_one_request():

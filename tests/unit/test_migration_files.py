@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from trm_directus import migrations
+from trm_directus.dbinit import runner as migrations
 from trm_directus.errors import MigrationLayoutError
 
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from trm_directus.errors import RulesError, SeedError
-from trm_directus.seed import document
-from trm_directus.timing import rules
+from trm_directus.rules import rules_file as rules
+from trm_directus.seed import seed_file as document
 
 RULES = Path(__file__).resolve().parents[2] / "seeds" / "rally-albania-2026-rules.yaml"
 

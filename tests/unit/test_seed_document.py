@@ -7,7 +7,8 @@ import pytest
 import yaml
 
 from trm_directus.errors import SeedError
-from trm_directus.seed import document, synthetic
+from trm_directus.seed import seed_file as document
+from trm_directus.seed import synthetic
 
 RALLY = "seeds/rally-albania-2026.yaml"
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"  # course files are relative to the seed file
@@ -121,7 +122,7 @@ def test_course_problems_are_listed_with_their_lines(rally):
 
 
 def test_stages_load_after_the_stage_they_take_their_start_order_from():
-    from trm_directus.seed import course
+    from trm_directus.seed import stages as course
 
     stages = [{"name": "C", "start_order_input_stage": "B"}, {"name": "B", "start_order_input_stage": "A"}, {"name": "A"}]
     assert [[s["name"] for s in level] for level in course.dependency_levels(stages)] == [["A"], ["B"], ["C"]]

@@ -1,7 +1,7 @@
 """The SQL splitter: statement boundaries and the line each statement starts on."""
 
-from trm_directus import sqlsplit
-from trm_directus.sqlsplit import Statement
+from trm_directus.dbinit import sqlsplit
+from trm_directus.dbinit.sqlsplit import Statement
 
 
 def test_splits_on_top_level_semicolons_and_tracks_lines():

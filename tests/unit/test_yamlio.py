@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from trm_directus import yamlio
+from trm_directus.documents import yamlio
 from trm_directus.errors import SeedError
 
 

@@ -31,7 +31,8 @@ from typing import Any
 import yaml
 
 from ..pins import repo_root
-from . import document, registry
+from . import artifact_file as document
+from . import registry
 from .access import ORG_ROLES
 
 ME = "$CURRENT_USER"

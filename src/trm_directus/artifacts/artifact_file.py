@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
-from .. import yamlio
+from ..documents import yamlio
 from ..errors import ArtifactError
-from ..seed.document import Problems
+from ..seed.seed_file import Problems
 from .kind import Item, Kind
 
 HEADER = (

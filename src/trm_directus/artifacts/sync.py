@@ -19,7 +19,8 @@ import psycopg
 from .. import console, pins
 from ..errors import ArtifactError
 from ..schema import allowance
-from . import document, registry
+from . import artifact_file as document
+from . import registry
 from .kind import KindDiff
 
 MSG_UNCHANGED = "nothing to apply"

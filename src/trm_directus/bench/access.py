@@ -15,10 +15,11 @@ from typing import Any
 
 import psycopg
 
-from . import console, pins
-from .directus_api import Directus
-from .seed import document, loader, synthetic
-from .stacks.native import NativeStack
+from .. import console, pins
+from ..directus.api import Directus
+from ..seed import loader, synthetic
+from ..seed import seed_file as document
+from ..stacks.native import NativeStack
 
 SLUG = "rally-albania-access-bench"
 PASSWORD = "bench-Pa55word!"

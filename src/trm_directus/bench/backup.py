@@ -28,13 +28,13 @@ from typing import Any
 
 import psycopg
 
-from . import console
-from .backup import repo as pgbr
-from .backup import stack as backups
-from .directus_api import Directus
-from .stacks import proc
-from .stacks.native import NativeStack
-from .upgrade import race_data
+from .. import console
+from ..backup import repo as pgbr
+from ..backup import stack as backups
+from ..directus.api import Directus
+from ..stacks import proc
+from ..stacks.native import NativeStack
+from ..upgrade import race_data
 
 SAMPLE_SECONDS = int(os.environ.get("TRM_BENCH_BACKUP_SAMPLE_S") or 10)
 DAYS = 7
@@ -68,7 +68,7 @@ def du_mib(path: Path) -> float:
 
 
 def setup(stack: NativeStack) -> int:
-    from .timing import bench as timing_bench
+    from . import timing as timing_bench
 
     api = Directus(stack.url, stack.info.admin_token)
     world = timing_bench.setup(api, stack.info.dsn)

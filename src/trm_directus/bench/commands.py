@@ -22,11 +22,11 @@ from typing import Any
 
 import psycopg
 
-from . import resp
-from .devices import contract
-from .devices.gateway import running
-from .directus_api import Directus
-from .stacks.native import NativeStack
+from .. import resp
+from ..devices import contract
+from ..devices.gateway import running
+from ..directus.api import Directus
+from ..stacks.native import NativeStack
 
 DEVICES = 230
 COMMANDS = 1000

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import psycopg
 
-from . import console, pins
-from .errors import StackError
-from .extensions import install_all
-from .stacks import proc
-from .stacks.native import NativeStack, health
+from .. import console, pins
+from ..directus.extensions import install_all
+from ..errors import StackError
+from ..stacks import proc
+from ..stacks.native import NativeStack, health
 
 STEPS = ("fresh database", "bootstrap", "schema apply", "start", "schema snapshot", "restart")
 TARGETS: dict[str, tuple[float | None, str]] = {
@@ -108,7 +108,7 @@ def floor_once(snapshot_path: Path) -> dict[str, float]:
 
 
 def bench(repeat: int = 3) -> dict[str, object]:
-    from .schema import drift
+    from ..schema import drift
 
     root = pins.repo_root()
     snapshot_path, db_init = root / "snapshots" / "schema.yaml", root / "db-init"

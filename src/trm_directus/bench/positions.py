@@ -38,11 +38,11 @@ from pathlib import Path
 
 import psycopg
 
-from . import console, pins
-from .errors import StackError
-from .migrations import Runner
-from .stacks import timescaledb
-from .stacks.postgres import PostgresCluster
+from .. import console, pins
+from ..dbinit.runner import Runner
+from ..errors import StackError
+from ..stacks import timescaledb
+from ..stacks.postgres import PostgresCluster
 
 DEVICES = 230
 DAYS = 8

@@ -25,11 +25,11 @@ from typing import Any
 
 import psycopg
 
-from . import console
-from .bench_access import PASSWORD, _p, load_with_people
-from .directus_api import Directus
-from .seed import synthetic
-from .stacks.native import NativeStack
+from .. import console
+from ..directus.api import Directus
+from ..seed import synthetic
+from ..stacks.native import NativeStack
+from .access import PASSWORD, _p, load_with_people
 
 SLUG = "preview-bench"
 ENTRIES, SECONDS = 230, 5 * 3600

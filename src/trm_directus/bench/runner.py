@@ -15,9 +15,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import bench_backup, bench_drift_floor, bench_scale, console, pins
-from .stacks.native import NativeStack, health
-from .stacks.node import ensure_directus
+from .. import console, pins
+from ..stacks.native import NativeStack, health
+from ..stacks.node import ensure_directus
+from . import backup as bench_backup
+from . import drift_floor as bench_drift_floor
+from . import scale as bench_scale
 
 # name -> (target seconds or None, description)
 TARGETS: dict[str, tuple[float | None, str]] = {
@@ -61,7 +64,7 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "positions_load_average": (None, "1-minute load average of the machine while inserting"),
     "faulty_10k_s": (1.0, "flag a window of 10,000 positions: POST until the message is on the stream"),
     "faulty_10k_sql_s": (None, "baseline: the same UPDATE of 10,000 rows in plain SQL"),
-    # timing (issue #10): Rally Albania at full size, timing/bench.py
+    # timing (issue #10): Rally Albania at full size, bench/timing.py
     "timing_crossings_stage_s": (5.0, "one stage's crossings (230 × 60 = 13,800) bulk-written by the processor (SQL)"),
     "timing_crossings_floor_s": (None, "baseline, same moment: those rows into a table without keys, checks or triggers"),
     "timing_crossings_ratio": (None, "worst stage write / its baseline (×, not seconds)"),
@@ -80,13 +83,13 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "timing_apply_penalty_s": (None, "one penalty applied through REST (re-rank of the stage included)"),
     "timing_review_stage_s": (None, "~290 penalties of a stage reviewed via REST: 1 in 10 waived (batch), the rest at once"),
     "timing_publish_stage_s": (2.0, "publishing a stage (stages.status = official) through REST"),
-    # stage opening (issue #14), bench_stage_open.py
+    # stage opening (issue #14), bench/stage_open.py
     "stage_open_230_s": (2.0, "opening a stage of 230 entries (690 start slots, 3 segments) through REST"),
     "stage_open_sql_s": (None, "baseline, same run: the same 690 rows + the status in one plain SQL transaction"),
     "stage_open_rest_floor_s": (None, "baseline, same run: a PATCH of the same stage that opens nothing (notes)"),
     "stage_open_ratio": (None, "opening through REST / the plain SQL baseline (×, not seconds)"),
     "stage_open_load_average": (None, "1-minute load average of the machine at the end of the runs"),
-    # device commands (issue #28), bench_commands.py; ms
+    # device commands (issue #28), bench/commands.py; ms
     "commands_sent_p50_ms": (None, "1,000 commands: the API's 2xx to sent (XADD to the gateway's stream), p50"),
     "commands_sent_p95_ms": (50.0, "1,000 commands: the API's 2xx to sent, p95"),
     "commands_acked_p50_ms": (None, "the API's 2xx to acked (the gateway's answer on the row), p50"),
@@ -96,7 +99,7 @@ TARGETS: dict[str, tuple[float | None, str]] = {
     "commands_acked_ratio": (2.0, "p95 create → acked / p95 of the plain XADD round trip (×, not ms)"),
     "commands_1000_s": (None, "the 1,000 creates one after another, until the last is acked"),
     "commands_load_average": (None, "1-minute load average at the end"),
-    # access (issue #11): the same REST read as admin and as the org role (bench_access.py); ms
+    # access (issue #11): the same REST read as admin and as the org role (bench/access.py); ms
     **{
         f"access_{read}_{who}_{q}_ms": (200.0 if (who, q) == ("role", "p95") else None, f"{what}, as {who}, {q}")
         for read, what in (
@@ -116,7 +119,7 @@ TARGETS: dict[str, tuple[float | None, str]] = {
         for who in ("admin", "role")
     },
     "access_participant_entry_star_ratio": (None, "role p95 / admin p95 of the fields=* form (×)"),
-    # the course-edit preview and the entry timeline (issue 29), bench_preview.py
+    # the course-edit preview and the entry timeline (issue 29), bench/preview.py
     "preview_p50_s": (None, "course-edit preview, a waypoint moved 200 m, 230 entries × 5 h at 1 Hz, p50"),
     "preview_p95_s": (3.0, "the same, p95 (as the race director)"),
     "preview_count_p50_s": (None, "baseline, same run: SELECT count(*) of the stage window's positions, p50"),
@@ -177,7 +180,7 @@ def bench_boot(repeat: int = 3) -> dict[str, float]:
 
 
 def bench_drift(repeat: int = 1) -> dict[str, float]:
-    from .schema import drift
+    from ..schema import drift
 
     root = pins.repo_root()
     runs = []
@@ -197,7 +200,7 @@ def bench_drift_growth(repeat: int = 3) -> dict[str, float]:
     """The drift gate on today's artifacts and on a baseline revision's, interleaved in one run."""
     import subprocess
 
-    from .schema import drift
+    from ..schema import drift
 
     root = pins.repo_root()
     base = Path(tempfile.mkdtemp(prefix="trm-bench-baseline-"))
@@ -224,8 +227,9 @@ def bench_drift_growth(repeat: int = 3) -> dict[str, float]:
 
 
 def bench_seed(repeat: int = 3) -> dict[str, float]:
-    from .directus_api import Directus
-    from .seed import document, loader, synthetic
+    from ..directus.api import Directus
+    from ..seed import loader, synthetic
+    from ..seed import seed_file as document
 
     doc = document.load(pins.repo_root() / "seeds" / "rally-albania-2026.yaml")
     big = synthetic.event(entries=200)
@@ -246,10 +250,10 @@ def bench_course_import(repeat: int = 3) -> dict[str, float]:
     """The 7-stage rally into a fresh stack, then again (no-op); next to the Directus cost of the
     same rows measured in the same run: the import's 399 waypoint rows POSTed plain (one batch,
     into a scratch segment), 399 plain rows of a simple collection (classes), the import's GETs."""
-    from .course import exchange, remote, synthetic
-    from .directus_api import Directus
-    from .seed import loader
-    from .seed import synthetic as seed_synthetic
+    from ..course import exchange, remote, synthetic
+    from ..directus.api import Directus
+    from ..seed import loader
+    from ..seed import synthetic as seed_synthetic
 
     files = Path(tempfile.mkdtemp(prefix="trm-bench-course-"))
     try:
@@ -299,7 +303,7 @@ def bench_course_import(repeat: int = 3) -> dict[str, float]:
 
 
 def bench_timescale(repeat: int = 3) -> dict[str, float]:
-    from .bench_positions import bench_positions
+    from .positions import bench_positions
 
     return bench_positions(repeat)
 
@@ -312,8 +316,8 @@ def bench_faulty(repeat: int = 3) -> dict[str, float]:
 
     import psycopg
 
-    from .directus_api import Directus
-    from .recompute import insert_positions, read_stream
+    from ..directus.api import Directus
+    from ..processor import insert_positions, read_stream
 
     start = datetime(2026, 6, 8, 6, 0, tzinfo=UTC)
     window = {"from": start.isoformat(), "to": (start + timedelta(seconds=10_000)).isoformat()}
@@ -347,21 +351,21 @@ def bench_faulty(repeat: int = 3) -> dict[str, float]:
 
 
 def bench_timing(repeat: int = 3) -> dict[str, float]:
-    from .timing import bench
+    from . import timing as bench
 
     return bench.bench(repeat=repeat)
 
 
 def bench_stage_open(repeat: int = 3) -> dict[str, float]:
-    from .bench_stage_open import bench
+    from .stage_open import bench
 
     return bench(repeat=repeat)
 
 
 def bench_upgrade(repeat: int = 1) -> dict[str, float]:
     """The upgrade gate, and the drift gate in the same run as its baseline (one each: minutes)."""
-    from .schema import drift
-    from .upgrade import gate
+    from ..schema import drift
+    from ..upgrade import gate
 
     root = pins.repo_root()
     t0 = time.monotonic()
@@ -376,19 +380,19 @@ def bench_upgrade(repeat: int = 1) -> dict[str, float]:
 
 
 def bench_commands(repeat: int = 1) -> dict[str, float]:
-    from . import bench_commands
+    from . import commands as bench_commands
 
     return bench_commands.bench(repeat=repeat)
 
 
 def bench_access(repeat: int = 3) -> dict[str, float]:
-    from . import bench_access
+    from . import access as bench_access
 
     return bench_access.bench(repeat=repeat)
 
 
 def bench_preview(repeat: int = 3) -> dict[str, float]:
-    from . import bench_preview
+    from . import preview as bench_preview
 
     return bench_preview.bench(repeat=repeat)
 

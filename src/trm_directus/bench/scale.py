@@ -19,9 +19,10 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from . import bench_access, console
-from .directus_api import Directus
-from .stacks.native import NativeStack
+from .. import console
+from ..directus.api import Directus
+from ..stacks.native import NativeStack
+from . import access as bench_access
 
 CONCURRENCY = 8
 PHASE_SECONDS = 20.0

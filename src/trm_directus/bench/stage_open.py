@@ -18,8 +18,8 @@ from typing import Any
 
 import psycopg
 
-from .directus_api import Directus
-from .stacks.native import NativeStack
+from ..directus.api import Directus
+from ..stacks.native import NativeStack
 
 ENTRIES = 230
 SEGMENTS = (("liaison", 3600, 4200), ("special-stage", 7200, 10800), ("liaison", 1800, 3600))

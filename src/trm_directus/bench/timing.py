@@ -24,11 +24,12 @@ from typing import Any
 import psycopg
 
 from .. import console, pins
-from ..bench_positions import backend_cpu_seconds
-from ..directus_api import Directus
+from ..directus.api import Directus
+from ..rules import load as rules_load
+from ..rules import rules_file as rules
 from ..seed import loader, synthetic
 from ..stacks.native import NativeStack
-from . import rules, rules_load
+from .positions import backend_cpu_seconds
 
 ENTRIES, STAGES, WAYPOINTS = 230, 7, 58
 PENALTIES_PER_STAGE = 290

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import psycopg
 
-from . import console, directus_cli
-from .errors import StackError
+from .. import console
+from ..directus import cli as directus_cli
+from ..errors import StackError
 
 _MIGRATION_FILE = re.compile(r"^(?P<version>[0-9]+[A-Z])-[^.]+\.(?:js|ts)$")
 _CUSTOM_MIGRATION_FILE = re.compile(r"^(?P<version>[^-]+)-.*\.(?:c|m)?js$")

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from . import console
-from .db import mask_dsn
-from .errors import WaitTimeout
+from .. import console
+from ..db.settings import mask_dsn
+from ..errors import WaitTimeout
 
 
 @dataclass(frozen=True)

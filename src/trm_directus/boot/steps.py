@@ -3,7 +3,7 @@
 Containers (or native stacks) that start together on one database must not run db-init,
 Directus's bootstrap or the schema apply at the same time. `boot-steps`:
 1. waits for the database (DB_INIT_TIMEOUT_SECONDS) and, when REDIS is set, for Redis
-   (TRM_REDIS_TIMEOUT_SECONDS: Directus exits without it, see redis_check.py);
+   (TRM_REDIS_TIMEOUT_SECONDS: Directus exits without it, see redis_wait.py);
 2. takes the session advisory lock locks.BOOT_LOCK_ID on its own connection, waiting at most
    TRM_BOOT_LOCK_TIMEOUT_SECONDS and naming the holder (pid, application_name, query) meanwhile;
 3. runs the four step commands (TRM_CMD_MIGRATE_PRE, TRM_CMD_BOOTSTRAP, TRM_CMD_SCHEMA_APPLY,
@@ -35,8 +35,11 @@ from collections.abc import Mapping
 
 import psycopg
 
-from . import console, db, deadlines, locks, redis_check, signals
-from .errors import ConfigError, TrmError
+from .. import console, signals
+from ..db import locks
+from ..db import settings as db
+from ..errors import ConfigError, TrmError
+from . import deadlines, redis_wait
 
 STEPS = (
     (1, "db-init pre-schema", "TRM_CMD_MIGRATE_PRE"),
@@ -76,7 +79,7 @@ def own_cli_args(command: str) -> list[str] | None:
 
 
 def _in_process(args: list[str]) -> int:
-    from . import cli
+    from .. import cli
 
     try:
         return cli.main(args)
@@ -131,10 +134,10 @@ def run_steps(env: Mapping[str, str] | None = None) -> int:
         marker("FAILED before step 1/5: the database did not answer; Directus was not started")
         raise
     with conn:
-        redis = redis_check.RedisTarget.from_env(env)
+        redis = redis_wait.RedisTarget.from_env(env)
         if redis is not None:
             try:
-                redis_check.wait_for(redis, deadlines.REDIS.seconds(env), deadlines.REDIS.setting)
+                redis_wait.wait_for(redis, deadlines.REDIS.seconds(env), deadlines.REDIS.setting)
             except TrmError:
                 marker("FAILED before step 1/5: Redis did not answer; Directus was not started")
                 raise

@@ -9,7 +9,8 @@ from pathlib import Path
 import psycopg
 
 from .. import console, pins
-from ..artifacts import document, registry, sync
+from ..artifacts import artifact_file as document
+from ..artifacts import registry, sync
 from ..artifacts.kind import KindDiff
 from ..errors import ArtifactError, ConfigError
 from ..stacks import select
@@ -36,7 +37,7 @@ def dsn(args: argparse.Namespace) -> str:
     if args.dsn:
         return args.dsn
     if os.environ.get("DB_HOST"):
-        from .. import db
+        from ..db import settings as db
 
         return db.resolve_dsn(None)
     stack = select.dev_stack()

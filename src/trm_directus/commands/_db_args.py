@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import db
-from ..migrations import Runner
+from ..db import settings as db
+from ..dbinit.runner import Runner
 
 
 def add(p: argparse.ArgumentParser) -> None:

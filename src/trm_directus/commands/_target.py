@@ -10,8 +10,9 @@ from pathlib import Path
 
 import psycopg
 
-from .. import console, db, pins
-from ..directus_api import Directus
+from .. import console, pins
+from ..db import settings as db
+from ..directus.api import Directus
 from ..errors import ConfigError
 from ..schema import snapshot as snapshot_mod
 from ..stacks import select

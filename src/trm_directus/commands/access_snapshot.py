@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from .. import console, pins
-from ..artifacts import access_table, document
+from ..artifacts import access_table
+from ..artifacts import artifact_file as document
 from . import _artifacts
 
 NAME = "access"

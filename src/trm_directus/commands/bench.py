@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .. import bench
+from ..bench import runner as bench
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .. import boot
+from ..boot import steps as boot
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -6,7 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
-from .. import bootstrap, db
+from ..boot import bootstrap
+from ..db import settings as db
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

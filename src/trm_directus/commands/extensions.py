@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import console, extensions, pins
+from .. import console, pins
+from ..directus import extensions
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

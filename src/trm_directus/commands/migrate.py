@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .. import console
-from ..migrations import describe_target
+from ..dbinit.runner import describe_target
 from . import _db_args
 
 

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from .. import console
-from ..timing import rules, rules_load
+from ..rules import load as rules_load
+from ..rules import rules_file as rules
 from . import _target
 
 

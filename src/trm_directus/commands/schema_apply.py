@@ -6,8 +6,9 @@ import argparse
 import os
 from pathlib import Path
 
-from .. import db, pins
+from .. import pins
 from ..artifacts import sync
+from ..db import settings as db
 from ..schema import apply
 
 

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from .. import console, pins
-from ..seed import document, loader, verify
+from ..seed import loader, verify
+from ..seed import seed_file as document
 from . import _target
 
 DEFAULT = Path("seeds") / "rally-albania-2026.yaml"

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from .. import console
-from ..db import mask_dsn
+from ..db.settings import mask_dsn
 from ..errors import ConfigError, StackError
 from ..stacks import proc, select
 from ..stacks.native import NativeStack, health

@@ -6,7 +6,7 @@ import argparse
 from datetime import UTC, datetime
 
 from .. import console
-from ..migrations import describe_target
+from ..dbinit.runner import describe_target
 from . import _db_args
 
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import console
-from ..directus_api import Directus
+from ..directus.api import Directus
 from ..errors import CourseError
 from . import load, remote, segments, validate, writer
 from . import plan as plan_mod
-from .document import Stage
+from .stage import Stage
 
 SYMBOL = {"create": "+", "update": "~", "delete": "-"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .document import Coord
+from .stage import Coord
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..documents.problems import Problems
 from . import xmltree
-from .document import KM_DECIMALS, Coord, coord
-from .problems import Problems
+from .stage import KM_DECIMALS, Coord, coord
 
 GPX11 = "http://www.topografix.com/GPX/1/1"
 GPX10 = "http://www.topografix.com/GPX/1/0"

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from .. import console, signals
-from ..directus_api import Directus
+from ..directus.api import Directus
 from ..errors import CourseError, TrmError
 from .plan import Plan, Ref
 

@@ -21,8 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .document import Stage, coords_of, linestring
 from .remote import Existing, Row
+from .stage import Stage, coords_of, linestring
 
 OFFSET = 1_000_000
 COLLECTIONS = ("stages", "segments", "waypoints", "speed_limit_zones")

@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..directus_api import Directus
+from ..directus.api import Directus
 from ..errors import CourseError
-from .document import Segment, SpeedZone, Stage, Waypoint, coords_of
+from .stage import Segment, SpeedZone, Stage, Waypoint, coords_of
 from .validate import Defaults
 
 Row = dict[str, Any]

@@ -35,8 +35,8 @@ from pathlib import Path
 
 from . import geo
 from . import gpx as gpx_mod
-from .document import CODE_MAX, SPEED_RANGE, TIME_CONTROLS, Segment, SpeedZone, Stage, Waypoint
 from .gpx import CONTINUE, Gpx, Mark, Point
+from .stage import CODE_MAX, SPEED_RANGE, TIME_CONTROLS, Segment, SpeedZone, Stage, Waypoint
 
 
 def read(data: bytes, origin: str, stage_name: str | None = None) -> tuple[Stage, Gpx]:

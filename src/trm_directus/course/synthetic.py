@@ -14,7 +14,7 @@ import random
 from pathlib import Path
 
 from . import segments, writer
-from .document import TIME_CONTROLS, Coord, Segment, Stage, Waypoint, coord
+from .stage import TIME_CONTROLS, Coord, Segment, Stage, Waypoint, coord
 
 # Per-type (open_radius_m, validation_radius_m), domain.md values; what tests and benchmarks seed.
 DEFAULTS = {

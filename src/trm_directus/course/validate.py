@@ -15,9 +15,9 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
+from ..documents.problems import Problems
 from . import geo
-from .document import CODE_MAX, STAGE_NAME_MAX, VALIDATED_IN_SEQUENCE, Stage, Waypoint
-from .problems import Problems
+from .stage import CODE_MAX, STAGE_NAME_MAX, VALIDATED_IN_SEQUENCE, Stage, Waypoint
 
 # waypoint type -> (open_radius_m, validation_radius_m), from waypoint_radius_defaults of the event
 Defaults = dict[str, tuple[int, int]]

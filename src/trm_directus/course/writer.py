@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from . import gpx as gpx_mod
 from . import segments, validate
-from .document import TIME_CONTROLS, Segment, Stage, Waypoint, differences
+from .stage import TIME_CONTROLS, Segment, Stage, Waypoint, differences
 
 ELEMENT = {
     "DSS": "dss", "ASS": "ass", "DZ": "dz", "FZ": "fz", "CP": "checkpoint",

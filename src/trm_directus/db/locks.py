@@ -2,7 +2,7 @@
 
 Two session-level advisory locks exist, with fixed, documented keys (README):
 - BOOT_LOCK_ID (bytes of "TRM_BOOT"): held by `boot-steps` for boot steps 1-4;
-- migrations.ADVISORY_LOCK_ID (bytes of "TRM_DBI0"): held by the db-init runner for one run.
+- dbinit.runner.ADVISORY_LOCK_ID (bytes of "TRM_DBI0"): held by the db-init runner for one run.
 They are different keys on different sessions, so a runner started inside a boot never waits for
 its own boot. Waiting is polled with pg_try_advisory_lock (never a blocking pg_advisory_lock), so
 it always ends by its deadline with a message naming the holder.
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import psycopg
 
-from . import console
-from .deadlines import Deadline
-from .errors import WaitTimeout
+from .. import console
+from ..boot.deadlines import Deadline
+from ..errors import WaitTimeout
 
 BOOT_LOCK_ID = int.from_bytes(b"TRM_BOOT", "big", signed=True)
 

@@ -32,9 +32,11 @@ from pathlib import Path
 
 import psycopg
 
-from . import __version__, console, deadlines, locks, sqlsplit
-from .db import mask_dsn, wait_for
-from .errors import (
+from .. import __version__, console
+from ..boot import deadlines
+from ..db import locks
+from ..db.settings import mask_dsn, wait_for
+from ..errors import (
     ChecksumMismatch,
     ConfigError,
     MigrationFailed,
@@ -43,6 +45,7 @@ from .errors import (
     OutOfOrderMigration,
     TimescaleDBMissing,
 )
+from . import sqlsplit
 
 PHASES = ("pre", "post")
 POST_SUBDIR = "post"

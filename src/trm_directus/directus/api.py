@@ -10,7 +10,7 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
-from .errors import DirectusError
+from ..errors import DirectusError
 
 RETRIES_503 = 6
 RETRY_DELAY = 0.25  # seconds, doubled per retry (at most 4 s): about 12 s in all

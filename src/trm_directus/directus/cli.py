@@ -22,9 +22,11 @@ import time
 from dataclasses import dataclass
 from typing import IO
 
-from . import console, deadlines, locks, signals
-from .db import DbSettings
-from .errors import ConfigError, StackError, WaitTimeout
+from .. import console, signals
+from ..boot import deadlines
+from ..db import locks
+from ..db.settings import DbSettings
+from ..errors import ConfigError, StackError, WaitTimeout
 
 DEFAULT_CLI = "node /directus/cli.js"
 

@@ -14,10 +14,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from . import console
-from .errors import StackError
-from .stacks import private
-from .stacks.node import Node, cache_root, find_node
+from .. import console
+from ..errors import StackError
+from ..stacks import private
+from ..stacks.node import Node, cache_root, find_node
 
 SOURCES = ("package.json", "package-lock.json", "tsconfig.json", "src")
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from .errors import TrmError
+from ..errors import TrmError
 
 MAX_ALIASES = 100
 MAX_EXPANDED_NODES = 1_000_000

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import console
-from ..directus_api import Directus
+from ..directus.api import Directus
 from .fields import M2O, Collection, Folder
 
 

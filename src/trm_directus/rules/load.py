@@ -20,11 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .. import console, signals
-from ..directus_api import Directus
+from ..directus.api import Directus
 from ..errors import RulesError, TrmError
-from ..seed.document import fmt_path
 from ..seed.loader import Counts, Loader, Report, Spec, _same
-from .rules import Rule, RulesDoc, raise_problems
+from ..seed.seed_file import fmt_path
+from .rules_file import Rule, RulesDoc, raise_problems
 
 FORMULAS = Spec(
     "penalty_formulas",

@@ -8,7 +8,7 @@
       - type: speeding                                             # brackets: over < offence <= up_to
         at: {stage: Stage 3 Shkodër – Kukës}                       # or {stage, segment: N [, waypoint: CODE | speed_zone: NAME]}
         brackets: [{over: 0, up_to: 20, minutes: 1}, {over: 20, up_to: 40, minutes: 2}, {over: 40, minutes: 3}]
-    radius_defaults: [{type: WPM, open: 800, validation: 90}]       # as in a seed file (seed/course.py)
+    radius_defaults: [{type: WPM, open: 800, validation: 90}]       # as in a seed file (seed/stages.py)
     maximum_times: [{stage: Stage 1 Durrës – Shkodër, segment: 2, max_minutes: 330, target_minutes: 240}]
 
 Checked here: keys and types, unknown types / operators / waypoint types, negative values, one of
@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import yamlio
+from ..documents import yamlio
 from ..errors import RulesError
 from ..model import course as course_model
 from ..model import timing as model
-from ..seed import course as seed_course
-from ..seed import document
-from ..seed.document import Path_, Problems
+from ..seed import seed_file as document
+from ..seed import stages as seed_course
+from ..seed.seed_file import Path_, Problems
 
 ATTACH_KEYS = ("stage", "segment", "waypoint", "speed_zone")
 

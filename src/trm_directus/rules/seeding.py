@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .. import yamlio
+from ..documents import yamlio
 from ..errors import RulesError
-from ..seed.document import Path_, Problems
 from ..seed.loader import Loader
-from .rules import load, parse
-from .rules_load import Resolver, apply
+from ..seed.seed_file import Path_, Problems
+from .load import Resolver, apply
+from .rules_file import load, parse
 
 
 def validate_reference(event: dict[str, Any], path: Path_, problems: Problems) -> None:

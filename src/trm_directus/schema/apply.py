@@ -19,7 +19,8 @@ from pathlib import Path
 
 import psycopg
 
-from .. import console, directus_cli, pins
+from .. import console, pins
+from ..directus import cli as directus_cli
 from ..errors import SchemaApplyRefused, SnapshotError
 from . import allowance, guard, impact, snapshot, state
 from . import diff as diffs

@@ -15,7 +15,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import console, yamlio
+from .. import console
+from ..documents import yamlio
 from ..errors import SnapshotError, StackError
 from . import snapshot
 

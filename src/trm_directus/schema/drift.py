@@ -32,10 +32,11 @@ from pathlib import Path
 
 import psycopg
 
-from .. import console, migrations, pins
+from .. import console, pins
 from ..artifacts import registry as artifact_files
 from ..artifacts import sync as artifact_sync
-from ..directus_api import Directus
+from ..dbinit import runner as migrations
+from ..directus.api import Directus
 from ..errors import StackError
 from ..stacks.native import NativeStack
 from . import apply, dependents, guard, impact, normalize, snapshot

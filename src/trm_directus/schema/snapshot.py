@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from .. import yamlio
+from ..documents import yamlio
 from ..errors import SnapshotError
 
 SECTIONS = ("collections", "fields", "systemFields", "relations")
@@ -93,7 +93,7 @@ _CREATE_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:public
 
 def owned_tables(db_init_dir: Path) -> set[str]:
     """Tables that db-init's pre-schema files create in the public schema (never Directus collections)."""
-    from ..migrations import discover  # read through the runner's checks: no links, FIFOs or non-UTF-8 files
+    from ..dbinit.runner import discover
 
     names: set[str] = set()
     for f in discover(Path(db_init_dir)):

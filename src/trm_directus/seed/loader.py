@@ -22,9 +22,9 @@ from datetime import date, datetime
 from typing import Any
 
 from .. import console, signals
-from ..directus_api import Directus
+from ..directus.api import Directus
 from ..errors import SeedError, TrmError
-from . import course
+from . import stages as course
 
 Key = tuple[Any, ...]
 
@@ -130,7 +130,7 @@ class Loader:
         self._placeholder = 0
         # What this run may have changed, recorded before each request: ("created", spec, rows to
         # create, by natural key), ("updated", spec, the rows' previous values) or ("deleted", spec,
-        # the rows a run replaces, without ids: timing/rules_load.py).
+        # the rows a run replaces, without ids: rules/load.py).
         self.journal: list[tuple[str, Spec, list[Any]]] = []
 
     def sync(self, collection: str, rows: list[dict[str, Any]]) -> dict[Key, Any]:
@@ -196,7 +196,7 @@ class Loader:
                 if ids:
                     self.api.delete(spec.path, ids)
                 deleted += len(ids)
-            elif action == "deleted":  # rows a run replaced (timing/rules_load.py): create again those that are gone
+            elif action == "deleted":  # rows a run replaced (rules/load.py): create again those that are gone
                 present = self._existing(spec, payload)
                 missing = [row for row in payload if tuple(row[k] for k in spec.keys) not in present]
                 if missing:
@@ -355,7 +355,7 @@ def _load(loader: Loader, doc: dict[str, Any]) -> None:
         ],
     )
     course.load(loader, events, event)
-    from ..timing import seeding  # the rules file of an event (`rules:`), after its stages
+    from ..rules import seeding
 
     seeding.load_seed(loader, events, event)
     entry_ids = loader.sync(

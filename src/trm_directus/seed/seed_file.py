@@ -13,11 +13,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import yamlio
+from ..documents import yamlio
 from ..errors import SeedError
 from ..model import catalogue, registration
 from ..model.fields import SLUG_RE
-from . import course
+from . import stages as course
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 CODE_RE = re.compile(r"^[A-Z]{1,3}-[0-9A-Z]{1,3}$")
@@ -313,7 +313,7 @@ def validate(doc: Any, problems: Problems) -> None:
         )
         course.validate(event, path, problems, _check_item, _unique, problems.origin)
         if isinstance(event.get("rules"), str):
-            from ..timing import seeding  # rules files register their schemas here; they import this module
+            from ..rules import seeding
 
             seeding.validate_reference(event, (*path, "rules"), problems)
         entries = _rows(event, "entries")

@@ -61,7 +61,7 @@ def validate(event: dict[str, Any], path: tuple, problems, check_item, unique, o
     and check each course file as `course-import` would (with the event's radius defaults)."""
     from ..course import exchange
     from ..errors import CourseError
-    from .document import _iso_datetime
+    from .seed_file import _iso_datetime
 
     defaults = _list(event.get("radius_defaults"))  # anything but a list was reported with the event's types
     valid = [

@@ -6,11 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import console
-from ..directus_api import Directus
+from ..directus.api import Directus
 from ..errors import SeedError
+from ..rules import seeding
 from ..stacks.native import NativeStack
-from ..timing import seeding
-from . import course, document, loader
+from . import loader
+from . import seed_file as document
+from . import stages as course
 
 
 def expected_counts(doc: dict[str, Any]) -> dict[str, int]:

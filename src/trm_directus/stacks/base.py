@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import signals
-from ..db import DbSettings
+from ..db.settings import DbSettings
 from ..secretfile import new_secret, write_private
 
 

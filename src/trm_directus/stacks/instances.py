@@ -2,7 +2,7 @@
 
 Every instance runs image/entrypoint.sh on the stack's PostgreSQL and Redis with the same settings
 (one SECRET, PUBLIC_URL of the balancer). They are launched at once: the first to take the boot
-lock runs steps 1-4, the others wait for it, find every step done and start (boot.py). The
+lock runs steps 1-4, the others wait for it, find every step done and start (boot/steps.py). The
 balancer's port is the stack's `directus` port, so `stack.url` is the one URL clients use; each
 instance also answers on its own port (`directus-1`, `directus-2`, … in stack.json).
 """

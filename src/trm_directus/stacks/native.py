@@ -239,7 +239,7 @@ class NativeStack(StackLifecycle):
         (self.state_dir / "uploads").mkdir(exist_ok=True)
         self.extensions_dir.mkdir(parents=True, exist_ok=True)
         if self.extensions_src is not None and not self.extensions_ready:
-            from ..extensions import install_all
+            from ..directus.extensions import install_all
 
             built = install_all(self.extensions_src, self.extensions_dir)
             if built:

@@ -14,7 +14,7 @@ import psycopg
 from psycopg import sql
 
 from .. import console
-from ..db import DbSettings
+from ..db.settings import DbSettings
 from ..errors import StackError
 from ..secretfile import new_secret
 from . import private, proc, timescaledb

@@ -123,7 +123,7 @@ class Inputs:
 
     def parts(self) -> dict[str, str]:
         """Each input by name, as a digest (printed in the template's manifest: what went into it)."""
-        from ..extensions import discover, source_hash
+        from ..directus.extensions import discover, source_hash
         from .node import lock_hash
 
         package = self.native_package or pins.native_package_dir()

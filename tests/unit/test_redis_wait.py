@@ -1,6 +1,6 @@
-"""Which Redis the boot waits for: Directus's own REDIS / REDIS_HOST settings (redis_check.py)."""
+"""Which Redis the boot waits for: Directus's own REDIS / REDIS_HOST settings (boot/redis_wait.py)."""
 
-from trm_directus.redis_check import RedisTarget
+from trm_directus.boot.redis_wait import RedisTarget
 
 
 def test_a_redis_url_with_password_is_parsed_and_masked():
