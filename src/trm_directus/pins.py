@@ -10,20 +10,10 @@ from pathlib import Path
 import yaml
 
 from .errors import ConfigError
+from .paths import repo_root
 
 _ARG = re.compile(r"^ARG\s+DIRECTUS_VERSION=(?P<version>\S+)\s*$", re.MULTILINE)
 _FROM = re.compile(r"^FROM\s+directus/directus:(?P<tag>\S+)", re.MULTILINE)
-
-
-def repo_root() -> Path:
-    """The checkout this package runs from (TRM_REPO_ROOT overrides; the image sets /directus)."""
-    override = os.environ.get("TRM_REPO_ROOT")
-    if override:
-        return Path(override)
-    here = Path(__file__).resolve().parents[2]
-    if (here / "image" / "Dockerfile").exists():
-        return here
-    return Path.cwd()
 
 
 def dockerfile(root: Path | None = None) -> Path:

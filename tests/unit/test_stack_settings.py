@@ -43,7 +43,7 @@ def test_stacks_and_the_image_keep_activity_and_revisions_for_the_same_retention
     """The entry timeline reads activity and revisions: both backends and the image trim them alike (400 days)."""
     import re
 
-    from trm_directus.pins import repo_root
+    from trm_directus.paths import repo_root
     from trm_directus.stacks.base import RETENTION
 
     s = settings()

@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from ..pins import repo_root
+from ..paths import repo_root
 from . import artifact_file as document
 from . import registry
 from .access import ORG_ROLES

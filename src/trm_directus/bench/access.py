@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from .. import console, pins
+from .. import console, paths
 from ..directus.api import Directus
 from ..seed import loader, synthetic
 from ..seed import seed_file as document
@@ -44,7 +44,7 @@ def load_with_people(api: Directus, doc: dict[str, Any], people: dict[str, str])
 
 def setup(api: Directus, dsn: str) -> dict[str, Any]:
     for name in ("rally-albania-2026.yaml", "adriatic-trail-club.yaml"):
-        loader.load(api, document.load(pins.repo_root() / "seeds" / name))
+        loader.load(api, document.load(paths.repo_root() / "seeds" / name))
     load_with_people(api, synthetic.event(entries=230, slug=SLUG), PEOPLE)
     [event] = api.get("/items/events", filter={"slug": {"_eq": SLUG}}, fields="id")
     stage = api.post("/items/stages", {"event_id": event["id"], "name": "Stage 1", "sort_order": 1})

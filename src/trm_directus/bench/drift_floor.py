@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psycopg
 
-from .. import console, pins
+from .. import console, paths
 from ..directus.extensions import install_all
 from ..errors import StackError
 from ..stacks import proc
@@ -110,7 +110,7 @@ def floor_once(snapshot_path: Path) -> dict[str, float]:
 def bench(repeat: int = 3) -> dict[str, object]:
     from ..schema import drift
 
-    root = pins.repo_root()
+    root = paths.repo_root()
     snapshot_path, db_init = root / "snapshots" / "schema.yaml", root / "db-init"
     floors, gates = [], []
     for i in range(max(1, repeat)):

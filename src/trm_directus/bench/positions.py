@@ -38,7 +38,7 @@ from pathlib import Path
 
 import psycopg
 
-from .. import console, pins
+from .. import console, paths
 from ..dbinit.runner import Runner
 from ..errors import StackError
 from ..stacks import timescaledb
@@ -112,7 +112,7 @@ def batches(rows: int = ROWS, devices: int = DEVICES, days: int = DAYS) -> Itera
 
 
 def prepare(dsn: str) -> None:
-    Runner(dsn, pins.repo_root() / "db-init", env={"TRM_TIMESCALEDB": "required"}).migrate("pre")
+    Runner(dsn, paths.repo_root() / "db-init", env={"TRM_TIMESCALEDB": "required"}).migrate("pre")
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE TABLE positions_plain (LIKE positions INCLUDING ALL)")
 

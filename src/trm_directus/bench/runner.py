@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import console, pins
+from .. import console, paths
 from ..stacks.native import NativeStack, health
 from ..stacks.node import ensure_directus
 from . import backup as bench_backup
@@ -182,7 +182,7 @@ def bench_boot(repeat: int = 3) -> dict[str, float]:
 def bench_drift(repeat: int = 1) -> dict[str, float]:
     from ..schema import drift
 
-    root = pins.repo_root()
+    root = paths.repo_root()
     runs = []
     for _ in range(max(1, repeat)):
         report = drift.gate(root / "snapshots" / "schema.yaml", root / "db-init", root=root)
@@ -202,7 +202,7 @@ def bench_drift_growth(repeat: int = 3) -> dict[str, float]:
 
     from ..schema import drift
 
-    root = pins.repo_root()
+    root = paths.repo_root()
     base = Path(tempfile.mkdtemp(prefix="trm-bench-baseline-"))
     try:
         archive = subprocess.run(
@@ -231,7 +231,7 @@ def bench_seed(repeat: int = 3) -> dict[str, float]:
     from ..seed import loader, synthetic
     from ..seed import seed_file as document
 
-    doc = document.load(pins.repo_root() / "seeds" / "rally-albania-2026.yaml")
+    doc = document.load(paths.repo_root() / "seeds" / "rally-albania-2026.yaml")
     big = synthetic.event(entries=200)
     with NativeStack() as stack:
         api = Directus(stack.url, stack.info.admin_token)
@@ -367,7 +367,7 @@ def bench_upgrade(repeat: int = 1) -> dict[str, float]:
     from ..schema import drift
     from ..upgrade import gate
 
-    root = pins.repo_root()
+    root = paths.repo_root()
     t0 = time.monotonic()
     clean = drift.gate(root / "snapshots" / "schema.yaml", root / "db-init", root=root).clean
     t1 = time.monotonic()
@@ -424,7 +424,7 @@ def run(names: list[str], repeat: int = 3) -> dict[str, object]:
         with console.step(f"benchmark {name}"):
             results.update(BENCHMARKS[name](repeat=repeat))
     report(results)
-    out = pins.repo_root() / "reports" / "bench.json"
+    out = paths.repo_root() / "reports" / "bench.json"
     out.parent.mkdir(exist_ok=True)
     previous = json.loads(out.read_text()).get("results", {}) if out.exists() else {}
     document = {

@@ -23,7 +23,7 @@ from typing import Any
 
 import psycopg
 
-from .. import console, pins
+from .. import console, paths
 from ..directus.api import Directus
 from ..rules import load as rules_load
 from ..rules import rules_file as rules
@@ -79,7 +79,7 @@ def setup(api: Directus, dsn: str) -> dict[str, Any]:
     entries = api.get(
         "/items/entries", filter={"event_id": {"_eq": event["id"]}}, fields="id,race_number,devices.device_id.imei", limit=-1
     )
-    text = (pins.repo_root() / "seeds" / "rally-albania-2026-rules.yaml").read_text()
+    text = (paths.repo_root() / "seeds" / "rally-albania-2026-rules.yaml").read_text()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "rules.yaml"
         path.write_text(text.replace("event: rally-albania-2026\n", ""))  # the Rally Albania rules, for this event

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psycopg
 
-from .. import console, pins
+from .. import console, paths
 from ..artifacts import artifact_file as document
 from ..artifacts import registry, sync
 from ..artifacts.kind import KindDiff
@@ -21,7 +21,7 @@ def add_dsn(p: argparse.ArgumentParser) -> None:
 
 
 def default_file(name: str) -> Path:
-    return pins.repo_root() / "snapshots" / f"{name}.yaml"
+    return paths.repo_root() / "snapshots" / f"{name}.yaml"
 
 
 def committed(name: str, args: argparse.Namespace) -> tuple[Path, dict]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 
-from .. import console, pins
+from .. import console, paths
 from ..db import settings as db
 from ..directus.api import Directus
 from ..errors import ConfigError
@@ -27,7 +27,7 @@ def add(p: argparse.ArgumentParser, *, snapshot: bool = True) -> None:
 
 
 def snapshot_path(args: argparse.Namespace) -> Path:
-    return args.snapshot or pins.repo_root() / "snapshots" / "schema.yaml"
+    return args.snapshot or paths.repo_root() / "snapshots" / "schema.yaml"
 
 
 def client(args: argparse.Namespace) -> Directus:
@@ -71,7 +71,7 @@ def database(args: argparse.Namespace) -> Iterator[psycopg.Connection | None]:
 
 def owned_tables() -> set[str]:
     """db-init-owned tables: never compared, never applied (ghost collections, lessons.md)."""
-    return snapshot_mod.owned_tables(pins.repo_root() / "db-init")
+    return snapshot_mod.owned_tables(paths.repo_root() / "db-init")
 
 
 def live_snapshot(api: Directus) -> dict:

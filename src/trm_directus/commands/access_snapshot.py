@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import console, pins
+from .. import console, paths, pins
 from ..artifacts import access_table
 from ..artifacts import artifact_file as document
 from . import _artifacts
@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     if args.from_table:
         out = args.out or _artifacts.default_file(NAME)
-        doc = access_table.build(pins.repo_root() / "snapshots" / "schema.yaml", pins.directus_version())
+        doc = access_table.build(paths.repo_root() / "snapshots" / "schema.yaml", pins.directus_version())
         document.write(doc, out)
         console.out(f"wrote {out} from the org role table: {doc.count()}")
         return 0

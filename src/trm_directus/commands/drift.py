@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import console, pins
+from .. import console, paths
 from ..errors import EXIT_DRIFT, EXIT_OK
 from ..schema import drift
 
@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    root = pins.repo_root()
+    root = paths.repo_root()
     report = drift.gate(args.snapshot or root / "snapshots" / "schema.yaml", args.db_init or root / "db-init", root=root)
     console.out(report.render_text())
     drift.write_report(report, args.report or root / "reports" / "drift.md")

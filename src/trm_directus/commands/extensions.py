@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import console, pins
+from .. import console, paths
 from ..directus import extensions
 
 
@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    root = pins.repo_root() / "extensions"
+    root = paths.repo_root() / "extensions"
     if args.verb == "check":
         for ext in extensions.discover(root):
             tested = extensions.check(ext)

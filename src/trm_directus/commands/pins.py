@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .. import console, pins
+from .. import console, paths, pins
 from ..errors import EXIT_DRIFT
 
 
@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    root = pins.repo_root()
+    root = paths.repo_root()
     version = pins.directus_version(root)
     problems = pins.check(root)
     for p in problems:

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from .. import pins
+from .. import paths
 from ..artifacts import sync
 from ..db import settings as db
 from ..schema import apply
@@ -36,10 +36,10 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     env = os.environ
-    path = args.snapshot or Path(env.get("SNAPSHOT_PATH") or pins.repo_root() / "snapshots" / "schema.yaml")
+    path = args.snapshot or Path(env.get("SNAPSHOT_PATH") or paths.repo_root() / "snapshots" / "schema.yaml")
     dsn = db.resolve_dsn(args.dsn)
     db.wait_for(dsn, db.timeout_from_env()).close()
-    db_init = Path(env.get("TRM_DB_INIT_DIR") or pins.repo_root() / "db-init")
+    db_init = Path(env.get("TRM_DB_INIT_DIR") or paths.repo_root() / "db-init")
     apply.guarded_apply(
         dsn,
         path,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import console, pins
+from .. import console, paths
 from ..seed import loader, verify
 from ..seed import seed_file as document
 from . import _target
@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    path = args.file or pins.repo_root() / DEFAULT
+    path = args.file or paths.repo_root() / DEFAULT
     doc = document.load(path)
     console.info(f"{path}: valid")
     if args.check:

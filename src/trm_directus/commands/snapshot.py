@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import console, pins
+from .. import console, paths
 from ..errors import ConfigError
 from ..schema import capture, snapshot
 from ..schema import diff as diffs
@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    root = pins.repo_root()
+    root = paths.repo_root()
     out = args.out or root / "snapshots" / "schema.yaml"
     stack = select.dev_stack()
     if stack is None or not stack.running()["directus"]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import console, pins
+from .. import console, paths
 from ..errors import EXIT_DRIFT, EXIT_OK
 from ..upgrade import gate
 
@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    root = pins.repo_root()
+    root = paths.repo_root()
     report = gate.gate(root, args.base, allow=args.allow_destructive)
     console.out(report.render_text())
     gate.write_report(report, args.report or root / "reports" / "upgrade.md")

@@ -16,7 +16,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..pins import repo_root
+from ..paths import repo_root
 
 ENV = "OPENRALLY_SCHEMA_DIR"
 NAMESPACE = "http://www.openrally.org/xmlschemas/GpxExtensions/v1.0.3"

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import psycopg
 
-from .. import console, pins
+from .. import console, paths, pins
 from ..artifacts import registry as artifact_files
 from ..artifacts import sync as artifact_sync
 from ..dbinit import runner as migrations
@@ -122,7 +122,7 @@ def static_checks(root: Path, snapshot_path: Path, db_init_dir: Path) -> tuple[s
 
 def gate(snapshot_path: Path, db_init_dir: Path, *, root: Path | None = None, stack: NativeStack | None = None) -> DriftReport:
     """The gate on a throw-away stack; with `stack`, steps 2-6 on that running stack's database (the upgrade gate)."""
-    root = root or pins.repo_root()
+    root = root or paths.repo_root()
     report = DriftReport(snapshot_path=str(snapshot_path))
     t0 = time.monotonic()
     migrations.discover(db_init_dir)  # malformed db-init is an error (exit 1) before anything boots

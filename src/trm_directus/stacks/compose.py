@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .. import console, pins
+from .. import console, paths
 from ..errors import StackError
 from ..secretfile import write_private
 from . import proc
@@ -96,7 +96,7 @@ class ComposeStack(StackLifecycle):
         return env
 
     def compose_cmd(self, *args: str) -> list[str]:
-        root = pins.repo_root()
+        root = paths.repo_root()
         return [
             "docker",
             "compose",

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .. import console, pins
+from .. import console, paths
 from ..errors import StackError
 from ..secretfile import new_secret, write_private
 from . import bootlog, proc, tally, template, timescaledb
@@ -66,7 +66,7 @@ class NativeStack(StackLifecycle):
         self.state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="trm-stack-"))
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.install: DirectusInstall | None = None
-        self.use_tree(tree or pins.repo_root())
+        self.use_tree(tree or paths.repo_root())
         self.snapshot_path = Path(snapshot_path) if snapshot_path else self.snapshot_path
         self.db_init_dir = Path(db_init_dir) if db_init_dir else self.db_init_dir
         # Built from extensions/ into the stack unless a prepared directory is given.
@@ -225,7 +225,7 @@ class NativeStack(StackLifecycle):
             }
         )
         env.update({k: v for k, v in self.extra_env.items() if k.startswith("TRM_")})
-        if self.tree != pins.repo_root().resolve():
+        if self.tree != paths.repo_root().resolve():
             env["PYTHONPATH"] = str(self.tree / "src")  # the boot steps run that checkout's own toolchain
         return env
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .. import console, pins
+from .. import console, paths
 from ..errors import ConfigError, StackError
 from .base import StackInfo
 from .compose import ComposeStack, engine_available
@@ -50,7 +50,7 @@ def make_stack(backend: str = "auto", **kwargs: Any) -> NativeStack | ComposeSta
 def dev_state_dir() -> Path:
     """Where `up` keeps the developer's persistent stack (git-ignored; TRM_STATE_DIR overrides)."""
     override = os.environ.get("TRM_STATE_DIR")
-    return Path(override) if override else pins.repo_root() / ".state" / "stack"
+    return Path(override) if override else paths.repo_root() / ".state" / "stack"
 
 
 def dev_stack(state_dir: Path | None = None, instances: int | None = None) -> NativeStack | ComposeStack | None:

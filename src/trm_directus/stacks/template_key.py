@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import pins
+from .. import paths, pins
 from . import timescaledb
 
 FORMAT = "1"  # the layout of a template (data directory, manifest): bump when it changes
@@ -141,7 +141,7 @@ class Inputs:
             "extensions": extensions,
             "toolchain": _digest(
                 [str(f.relative_to(PACKAGE)).encode() + b"\0" + f.read_bytes() for f in toolchain_modules()]
-                + [file_digest(pins.repo_root() / "image" / "entrypoint.sh").encode()]
+                + [file_digest(paths.repo_root() / "image" / "entrypoint.sh").encode()]
             ),
             "postgres": f"{self.bindir} (major {Path(self.bindir).parent.name})",
             "postgres extensions": files_digest(install.sharedir / "extension", "*.control"),
