@@ -20,6 +20,7 @@ import yaml
 
 from tests.conftest import REPO, query, run_cli
 from trm_directus.dbinit import sqlsplit
+from trm_directus.documents.validation import fmt_path
 from trm_directus.errors import SeedError
 from trm_directus.seed import seed_file as document
 
@@ -122,7 +123,7 @@ def test_every_wrong_type_in_a_seed_gives_the_problem_list_not_a_traceback(fault
             assert f"{RALLY}:" in exc.render()
             refused += 1
         except Exception as exc:  # what this test looks for: anything but SeedError is a crash
-            crashes.append(f"{document.fmt_path(path)} = {bad!r}: {type(exc).__name__}: {exc}")
+            crashes.append(f"{fmt_path(path)} = {bad!r}: {type(exc).__name__}: {exc}")
     assert not crashes, f"{len(crashes)} tracebacks, e.g.:\n" + "\n".join(crashes[:15])
     assert refused > 1000
     fault_report.outcome = f"{refused + accepted} mutations: {refused} refused with file:line lists, 0 tracebacks"

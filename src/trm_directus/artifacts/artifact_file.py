@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 
 from ..documents import yamlio
+from ..documents.validation import Problems
 from ..errors import ArtifactError
-from ..seed.seed_file import Problems
 from .kind import Item, Kind
 
 HEADER = (

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..documents.problems import Problems
+from ..documents.validation import Problems
 from . import xmltree
 from .stage import KM_DECIMALS, Coord, coord
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
-from ..documents.problems import Problems
+from ..documents.validation import Problems
 from . import geo
 from .stage import CODE_MAX, STAGE_NAME_MAX, VALIDATED_IN_SEQUENCE, Stage, Waypoint
 

@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .. import console, signals
+from ..course import radius_defaults
 from ..directus.api import Directus
+from ..directus.writer import Counts, Loader, Report, Spec, same
+from ..documents.validation import fmt_path
 from ..errors import RulesError, TrmError
-from ..seed.loader import Counts, Loader, Report, Spec, _same
-from ..seed.seed_file import fmt_path
 from .rules_file import Rule, RulesDoc, raise_problems
 
 FORMULAS = Spec(
@@ -178,7 +179,7 @@ def sync_formulas(loader: Loader, event_id: str, rules: list[tuple[Rule, str | N
         )
         if [(r["offence_min"], r["offence_max"]) for r in old] == [(r["offence_min"], r["offence_max"]) for r in want]:
             for w, h in zip(want, old, strict=True):
-                changed = {f: w[f] for f in FORMULAS.values if not _same(w[f], h[f])}
+                changed = {f: w[f] for f in FORMULAS.values if not same(w[f], h[f])}
                 if changed:
                     updates.append({"id": h["id"], **changed})
                 else:
@@ -232,18 +233,7 @@ def write(
 ) -> None:
     """Sync radius defaults, formulas and maximum times (targets already resolved)."""
     if doc.radius_defaults:
-        loader.sync(
-            "waypoint_radius_defaults",
-            [
-                {
-                    "event_id": event_id,
-                    "waypoint_type": d["type"],
-                    "open_radius_m": d["open"],
-                    "validation_radius_m": d["validation"],
-                }
-                for d in doc.radius_defaults
-            ],
-        )
+        loader.sync(radius_defaults.SPEC, radius_defaults.rows(event_id, doc.radius_defaults))
     sync_formulas(loader, event_id, rules)
     if times:
         sync_maximum_times(loader, times)

@@ -24,13 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..course import radius_defaults
 from ..documents import yamlio
+from ..documents.validation import Path_, Problems, Schema, check_item, fmt_path, unique
 from ..errors import RulesError
 from ..model import course as course_model
 from ..model import timing as model
-from ..seed import seed_file as document
-from ..seed import stages as seed_course
-from ..seed.seed_file import Path_, Problems
 
 ATTACH_KEYS = ("stage", "segment", "waypoint", "speed_zone")
 
@@ -44,7 +43,7 @@ def _choice(values: list[str], what: str):
 
 
 NUMBER = (int, float)
-SCHEMAS: dict[str, dict[str, tuple[Any, bool, Any]]] = {
+SCHEMAS: dict[str, Schema] = {
     "rules_file": {
         "event": (str, False, None),
         "placeholder": (bool, False, None),
@@ -85,7 +84,10 @@ SCHEMAS: dict[str, dict[str, tuple[Any, bool, Any]]] = {
         "target_minutes": (int, False, lambda v: None if v > 0 else "must be positive"),
     },
 }
-document.SCHEMAS.update(SCHEMAS)  # one checker (document._check_item) for seeds and rules files
+
+
+def _check(item: Any, kind: str, path: Path_, problems: Problems) -> bool:
+    return check_item(item, kind, SCHEMAS[kind], path, problems)
 
 
 @dataclass
@@ -159,7 +161,7 @@ def _attachment(value: Any, path: Path_, problems: Problems) -> dict[str, Any] |
     if isinstance(value, str):
         problems.add(path, f"`at` is `event` or a mapping with {', '.join(ATTACH_KEYS)} (got {value!r})")
         return None
-    if not document._check_item(value, "attachment", path, problems):
+    if not _check(value, "attachment", path, problems):
         return None
     at = {k: value[k] for k in ATTACH_KEYS if value.get(k) is not None}
     if ("waypoint" in at or "speed_zone" in at) and "segment" not in at:
@@ -175,7 +177,7 @@ def _brackets(items: list[Any], path: Path_, problems: Problems, operator: str) 
     rows: list[tuple[dict[str, Any], Path_]] = []
     for i, b in enumerate(items):
         bpath = (*path, i)
-        if not document._check_item(b, "bracket", bpath, problems):
+        if not _check(b, "bracket", bpath, problems):
             continue
         seconds = _seconds(b, bpath, problems, required=True)
         lo, hi = b.get("over"), b.get("up_to")
@@ -209,8 +211,8 @@ def _brackets(items: list[Any], path: Path_, problems: Problems, operator: str) 
 
 def validate(doc: Any, problems: Problems, *, stages: set[str] | None = None, event: str | None = None) -> RulesDoc | None:
     """Check a parsed rules file; `stages` (names) and `event` (slug) when the caller knows them."""
-    out = RulesDoc(problems.origin, None, lines=problems.lines)
-    if not document._check_item(doc, "rules_file", (), problems):
+    out = RulesDoc(problems.origin, None, lines=problems.where)
+    if not _check(doc, "rules_file", (), problems):
         return None
     out.event = doc.get("event")
     if event is not None and out.event is not None and out.event != event:
@@ -219,7 +221,7 @@ def validate(doc: Any, problems: Problems, *, stages: set[str] | None = None, ev
     seen: dict[tuple, Path_] = {}
     for i, f in enumerate(doc.get("formulas") or []):
         path = ("formulas", i)
-        if not document._check_item(f, "formula", path, problems):
+        if not _check(f, "formula", path, problems):
             continue
         at = _attachment(f.get("at"), (*path, "at"), problems)
         wtype = f.get("waypoint_type")
@@ -249,9 +251,7 @@ def validate(doc: Any, problems: Problems, *, stages: set[str] | None = None, ev
             problems.add((*path, "at", "stage"), f"unknown stage {at['stage']!r} (known: {', '.join(sorted(stages))})")
         key = (f["type"], tuple(sorted(at.items())), wtype)
         if key in seen:
-            problems.add(
-                path, f"duplicate rule {f['type']} {wtype or ''} at the same place (first at {document.fmt_path(seen[key])})"
-            )
+            problems.add(path, f"duplicate rule {f['type']} {wtype or ''} at the same place (first at {fmt_path(seen[key])})")
             continue
         seen[key] = path
         values = {
@@ -262,15 +262,13 @@ def validate(doc: Any, problems: Problems, *, stages: set[str] | None = None, ev
         }
         out.rules.append(Rule(f["type"], at, wtype, rows, values, path))
     before = len(problems.items)
-    seed_course.validate(
-        {"radius_defaults": doc.get("radius_defaults")}, (), problems, document._check_item, document._unique, problems.origin
-    )
+    radius_defaults.validate(doc.get("radius_defaults"), ("radius_defaults",), problems)
     if len(problems.items) == before:
         out.radius_defaults = list(doc.get("radius_defaults") or [])
     keys = []
     for i, m in enumerate(doc.get("maximum_times") or []):
         path = ("maximum_times", i)
-        if not document._check_item(m, "maximum_time", path, problems):
+        if not _check(m, "maximum_time", path, problems):
             continue
         if (
             isinstance(m.get("target_minutes"), int)
@@ -284,7 +282,7 @@ def validate(doc: Any, problems: Problems, *, stages: set[str] | None = None, ev
             problems.add((*path, "stage"), f"unknown stage {m.get('stage')!r} (known: {', '.join(sorted(stages))})")
         keys.append(((m.get("stage"), m.get("segment")), (*path, "segment")))
         out.maximum_times.append({**m, "path": path})
-    document._unique(keys, "maximum time for (stage, segment)", problems)
+    unique(keys, "maximum time for (stage, segment)", problems)
     return out
 
 
@@ -296,7 +294,7 @@ def parse(
     doc, lines = yamlio.load_with_lines(text, origin, error=RulesError, hint="fix the YAML; nothing was written")
     problems = Problems(origin, lines)
     out = validate(doc, problems, stages=stages, event=event)
-    problems.items.sort(key=document._line_of)
+    problems.items[:] = problems.lines()
     return out, problems
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..directus.writer import Loader
 from ..documents import yamlio
+from ..documents.validation import Path_, Problems
 from ..errors import RulesError
-from ..seed.loader import Loader
-from ..seed.seed_file import Path_, Problems
 from .load import Resolver, apply
 from .rules_file import load, parse
 

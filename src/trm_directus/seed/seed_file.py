@@ -8,12 +8,24 @@ reported with the file, the line, the path in the document and the reason.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from ..documents import yamlio
+from ..documents.validation import (
+    Path_,
+    Problems,
+    Schema,
+    check_item,
+    enum,
+    hashable,
+    iso_date,
+    iso_datetime,
+    list_at,
+    regex,
+    unique,
+)
 from ..errors import SeedError
 from ..model import catalogue, registration
 from ..model.fields import SLUG_RE
@@ -22,41 +34,8 @@ from . import stages as course
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 CODE_RE = re.compile(r"^[A-Z]{1,3}-[0-9A-Z]{1,3}$")
 
-Path_ = tuple[str | int, ...]
-
-
-def fmt_path(path: Path_) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(document)"
-
-
-@dataclass
-class Problems:
-    origin: str
-    lines: dict[Path_, int]
-    items: list[str] = field(default_factory=list)
-
-    def add(self, path: Path_, reason: str) -> None:
-        line = None
-        for n in range(len(path), -1, -1):
-            line = self.lines.get(path[:n])
-            if line:
-                break
-        self.items.append(f"{self.origin}:{line or '?'}: {fmt_path(path)}: {reason}")
-
 
 # Each section: key -> (type, required, check). check(value) returns an error text or None.
-def _enum(values: list[str]):
-    return lambda v: None if v in values else f"must be one of {', '.join(values)} (got {v!r})"
-
-
-def _regex(pattern: str | re.Pattern, what: str):
-    rx = re.compile(pattern) if isinstance(pattern, str) else pattern
-    return lambda v: None if rx.match(str(v)) else f"{what} (got {v!r})"
-
-
 def _imei(v: str) -> str | None:
     if not re.fullmatch(r"[0-9]{15}", str(v)):
         return f"an IMEI is exactly 15 digits (got {v!r})"
@@ -65,42 +44,22 @@ def _imei(v: str) -> str | None:
     return None if (10 - total % 10) % 10 == digits[14] else f"IMEI {v} fails its check digit (Luhn)"
 
 
-def _iso_datetime(v: Any) -> str | None:
-    if isinstance(v, datetime):
-        return None if v.tzinfo else "a date-time needs a time zone offset, e.g. 2026-06-06T08:00:00+02:00"
-    try:
-        parsed = datetime.fromisoformat(str(v))
-    except ValueError:
-        return f"not an ISO 8601 date-time (got {v!r})"
-    return None if parsed.tzinfo else "a date-time needs a time zone offset, e.g. 2026-06-06T08:00:00+02:00"
-
-
-def _iso_date(v: Any) -> str | None:
-    if isinstance(v, date) and not isinstance(v, datetime):
-        return None
-    try:
-        date.fromisoformat(str(v))
-    except ValueError:
-        return f"not an ISO date YYYY-MM-DD (got {v!r})"
-    return None
-
-
-SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool, Any]]] = {
+SCHEMAS: dict[str, Schema] = {
     "organization": {
-        "slug": (str, True, _regex(SLUG_RE, "a slug is lower-case letters, digits and dashes")),
+        "slug": (str, True, regex(SLUG_RE, "a slug is lower-case letters, digits and dashes")),
         "name": (str, True, None),
         "members": (list, False, None),
         "vehicles": (list, False, None),
         "devices": (list, False, None),
     },
-    "member": {"user": (str, True, None), "role": (str, True, _enum(catalogue.ORG_ROLES))},
+    "member": {"user": (str, True, None), "role": (str, True, enum(catalogue.ORG_ROLES))},
     "user": {
-        "email": (str, True, _regex(EMAIL_RE, "not an e-mail address")),
+        "email": (str, True, regex(EMAIL_RE, "not an e-mail address")),
         "first_name": (str, True, None),
         "last_name": (str, True, None),
-        "phone": (str, False, _regex(r"^\+?[0-9][0-9 ()-]{5,30}$", "not a phone number")),
-        "birth_date": ((str, date), False, _iso_date),
-        "nationality": (str, False, _regex(r"^[A-Z]{2}$", "nationality is ISO 3166-1 alpha-2, e.g. AL")),
+        "phone": (str, False, regex(r"^\+?[0-9][0-9 ()-]{5,30}$", "not a phone number")),
+        "birth_date": ((str, date), False, iso_date),
+        "nationality": (str, False, regex(r"^[A-Z]{2}$", "nationality is ISO 3166-1 alpha-2, e.g. AL")),
     },
     "vehicle": {
         "plate": (str, True, None),
@@ -108,18 +67,18 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool, Any]]] = {
         "model": (str, True, None),
         "year": (int, False, lambda v: None if 1900 <= v <= 2100 else "year must be between 1900 and 2100"),
         "cc": (int, False, lambda v: None if v > 0 else "cc must be positive"),
-        "vin": (str, False, _regex(r"^[A-HJ-NPR-Z0-9]{17}$", "a VIN is 17 characters without I, O, Q")),
+        "vin": (str, False, regex(r"^[A-HJ-NPR-Z0-9]{17}$", "a VIN is 17 characters without I, O, Q")),
     },
     "device": {"imei": ((str, int), True, _imei), "model": (str, True, None), "serial_number": (str, False, None)},
     "event": {
         "organization": (str, True, None),
-        "slug": (str, True, _regex(SLUG_RE, "a slug is lower-case letters, digits and dashes")),
+        "slug": (str, True, regex(SLUG_RE, "a slug is lower-case letters, digits and dashes")),
         "name": (str, True, None),
-        "discipline": (str, True, _enum(registration.DISCIPLINES)),
-        "timezone": (str, False, _regex(r"^[A-Za-z]+(?:/[A-Za-z0-9_+-]+)+$|^UTC$", "an IANA time zone, e.g. Europe/Tirane")),
-        "starts_at": ((str, datetime), True, _iso_datetime),
-        "ends_at": ((str, datetime), True, _iso_datetime),
-        "regulation_doc_url": (str, False, _regex(r"^https?://", "an http(s) URL")),
+        "discipline": (str, True, enum(registration.DISCIPLINES)),
+        "timezone": (str, False, regex(r"^[A-Za-z]+(?:/[A-Za-z0-9_+-]+)+$|^UTC$", "an IANA time zone, e.g. Europe/Tirane")),
+        "starts_at": ((str, datetime), True, iso_datetime),
+        "ends_at": ((str, datetime), True, iso_datetime),
+        "regulation_doc_url": (str, False, regex(r"^https?://", "an http(s) URL")),
         "notes": (str, False, None),
         "classes": (list, False, None),
         "radius_defaults": (list, False, None),
@@ -128,7 +87,7 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool, Any]]] = {
         "entries": (list, False, None),
     },
     "class": {
-        "code": (str, True, _regex(CODE_RE, "a class code is like M-1 or C-A")),
+        "code": (str, True, regex(CODE_RE, "a class code is like M-1 or C-A")),
         "name": (str, True, None),
         "description": (str, False, None),
         "sort_order": (int, False, None),
@@ -137,15 +96,15 @@ SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool, Any]]] = {
         "race_number": (int, True, lambda v: None if v > 0 else "race numbers start at 1"),
         "class": (str, True, None),
         "vehicle": (str, False, None),
-        "status": (str, False, _enum(registration.ENTRY_STATUSES)),
+        "status": (str, False, enum(registration.ENTRY_STATUSES)),
         "notes": (str, False, None),
         "crew": (list, False, None),
         "devices": (list, False, None),
     },
-    "crew": {"user": (str, True, None), "role": (str, True, _enum(registration.CREW_ROLES))},
+    "crew": {"user": (str, True, None), "role": (str, True, enum(registration.CREW_ROLES))},
     "entry_device": {
         "imei": ((str, int), True, None),
-        "purpose": (str, False, _enum(registration.DEVICE_PURPOSES)),
+        "purpose": (str, False, enum(registration.DEVICE_PURPOSES)),
         "assigned_to": (str, False, None),
     },
 }
@@ -153,56 +112,8 @@ SCHEMAS.update(course.SCHEMAS)
 TOP = {"organizations": "organization", "users": "user", "vehicles": "vehicle", "devices": "device", "events": "event"}
 
 
-def _check_item(item: Any, kind: str, path: Path_, problems: Problems) -> bool:
-    if not isinstance(item, dict):
-        problems.add(path, f"expected a mapping ({kind}), got {type(item).__name__}")
-        return False
-    schema = SCHEMAS[kind]
-    for key in item:
-        if key not in schema:
-            problems.add((*path, key), f"unknown key for a {kind} (known: {', '.join(schema)})")
-    for key, (types, required, check) in schema.items():
-        if key not in item or item[key] is None:
-            if required:
-                problems.add(path, f"{kind} lacks required `{key}`")
-            continue
-        value = item[key]
-        allowed = types if isinstance(types, tuple) else (types,)
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in allowed):  # YAML true is an int too
-            names = "/".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
-            problems.add((*path, key), f"expected {names}, got {type(value).__name__} {value!r}")
-            continue
-        if check is not None:
-            error = check(value)
-            if error:
-                problems.add((*path, key), error)
-    return True
-
-
-def _unique(values: list[tuple[Any, Path_]], what: str, problems: Problems) -> set:
-    seen: dict[Any, Path_] = {}
-    for value, path in values:
-        if not _hashable(value):
-            continue  # a list or mapping where a value belongs: already reported as a type problem
-        if value in seen:
-            problems.add(path, f"duplicate {what} {value!r} (first at {fmt_path(seen[value])})")
-        else:
-            seen[value] = path
-    return set(seen)
-
-
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
-
-
-def _rows(item: dict, key: str) -> list:
-    """item[key] when it is a list; anything else was reported by _check_item, and counts as empty here."""
-    value = item.get(key)
-    return value if isinstance(value, list) else []
+def _check(item: Any, kind: str, path: Path_, problems: Problems) -> bool:
+    return check_item(item, kind, SCHEMAS[kind], path, problems)
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -222,17 +133,12 @@ def check(doc: Any, origin: str, lines: dict[Path_, int] | None = None) -> None:
     problems = Problems(origin, lines or {})
     validate(doc, problems)
     if problems.items:
-        ordered = sorted(problems.items, key=_line_of)
+        ordered = problems.lines()
         raise SeedError(
             f"{origin}: {len(ordered)} problem(s); nothing was written",
             "fix the file and run the seed again",
             details="\n".join(f"  {p}" for p in ordered),
         )
-
-
-def _line_of(problem: str) -> int:
-    match = re.match(r"^.*?:(\d+): ", problem)
-    return int(match.group(1)) if match else 0
 
 
 def validate(doc: Any, problems: Problems) -> None:
@@ -249,20 +155,16 @@ def validate(doc: Any, problems: Problems) -> None:
         if not isinstance(items, list):
             problems.add((section,), "expected a list")
             items = []
-        sections[section] = [
-            (item, (section, i)) for i, item in enumerate(items) if _check_item(item, kind, (section, i), problems)
-        ]
+        sections[section] = [(item, (section, i)) for i, item in enumerate(items) if _check(item, kind, (section, i), problems)]
 
-    orgs = _unique(
-        [(o["slug"], (*p, "slug")) for o, p in sections["organizations"] if "slug" in o], "organization slug", problems
-    )
-    emails = _unique(
+    orgs = unique([(o["slug"], (*p, "slug")) for o, p in sections["organizations"] if "slug" in o], "organization slug", problems)
+    emails = unique(
         [(u["email"].lower(), (*p, "email")) for u, p in sections["users"] if isinstance(u.get("email"), str)],
         "user email",
         problems,
     )
-    plates = _unique([(v["plate"], (*p, "plate")) for v, p in sections["vehicles"] if "plate" in v], "vehicle plate", problems)
-    imeis = _unique([(str(d["imei"]), (*p, "imei")) for d, p in sections["devices"] if "imei" in d], "device IMEI", problems)
+    plates = unique([(v["plate"], (*p, "plate")) for v, p in sections["vehicles"] if "plate" in v], "vehicle plate", problems)
+    imeis = unique([(str(d["imei"]), (*p, "imei")) for d, p in sections["devices"] if "imei" in d], "device IMEI", problems)
 
     def ref(value: Any, known: set, what: str, path: Path_) -> None:
         if not isinstance(value, (str, int)) or isinstance(value, bool):
@@ -273,66 +175,66 @@ def validate(doc: Any, problems: Problems) -> None:
 
     for org, path in sections["organizations"]:
         for part, kind, what, known, key in (("members", "member", "user", emails, "user"),):
-            rows = _rows(org, part)
+            rows = list_at(org, part)
             for i, m in enumerate(rows):
-                if _check_item(m, kind, (*path, part, i), problems) and key in m:
+                if _check(m, kind, (*path, part, i), problems) and key in m:
                     ref(m[key], known, what, (*path, part, i, key))
-            _unique(
+            unique(
                 [(str(m.get("user", "")).lower(), (*path, part, i, "user")) for i, m in enumerate(rows) if isinstance(m, dict)],
                 "member",
                 problems,
             )
         for part, known, what in (("vehicles", plates, "vehicle"), ("devices", imeis, "device")):
-            rows = _rows(org, part)
+            rows = list_at(org, part)
             for i, value in enumerate(rows):
                 if not isinstance(value, (str, int)) or isinstance(value, bool):
                     problems.add((*path, part, i), f"expected a {what} reference (text), got {type(value).__name__} {value!r}")
                 ref(value, known, what, (*path, part, i))
-            _unique([(str(v), (*path, part, i)) for i, v in enumerate(rows)], what, problems)
+            unique([(str(v), (*path, part, i)) for i, v in enumerate(rows)], what, problems)
 
-    _unique(
+    unique(
         [((e.get("organization"), e.get("slug")), (*p, "slug")) for e, p in sections["events"]],
         "event (organization, slug)",
         problems,
     )
     for event, path in sections["events"]:
-        if _hashable(event.get("organization")) and "organization" in event and event["organization"] not in orgs:
+        if hashable(event.get("organization")) and "organization" in event and event["organization"] not in orgs:
             problems.add(
                 (*path, "organization"), f"unknown organization {event['organization']!r}: declare it under organizations"
             )
-        dates_valid = all(k in event and not _iso_datetime(event[k]) for k in ("starts_at", "ends_at"))
+        dates_valid = all(k in event and not iso_datetime(event[k]) for k in ("starts_at", "ends_at"))
         if dates_valid and _as_datetime(event["ends_at"]) <= _as_datetime(event["starts_at"]):
             problems.add((*path, "ends_at"), "ends_at must be after starts_at")
-        classes = _rows(event, "classes")
+        classes = list_at(event, "classes")
         for i, c in enumerate(classes):
-            _check_item(c, "class", (*path, "classes", i), problems)
-        codes = _unique(
+            _check(c, "class", (*path, "classes", i), problems)
+        codes = unique(
             [(c.get("code"), (*path, "classes", i, "code")) for i, c in enumerate(classes) if isinstance(c, dict)],
             "class code in this event",
             problems,
         )
-        course.validate(event, path, problems, _check_item, _unique, problems.origin)
+        course.validate(event, path, problems, problems.origin)
         if isinstance(event.get("rules"), str):
             from ..rules import seeding
 
             seeding.validate_reference(event, (*path, "rules"), problems)
-        entries = _rows(event, "entries")
+        entries = list_at(event, "entries")
         valid_entries = [
-            (e, (*path, "entries", i)) for i, e in enumerate(entries) if _check_item(e, "entry", (*path, "entries", i), problems)
+            (e, (*path, "entries", i)) for i, e in enumerate(entries) if _check(e, "entry", (*path, "entries", i), problems)
         ]
-        _unique([(e.get("race_number"), (*p, "race_number")) for e, p in valid_entries], "race number in this event", problems)
+        unique([(e.get("race_number"), (*p, "race_number")) for e, p in valid_entries], "race number in this event", problems)
         for entry, epath in valid_entries:
-            if "class" in entry and _hashable(entry["class"]) and entry["class"] not in codes:
+            if "class" in entry and hashable(entry["class"]) and entry["class"] not in codes:
                 problems.add((*epath, "class"), f"unknown class {entry['class']!r} in event {event.get('slug')!r}")
             if entry.get("vehicle") is not None:
                 ref(entry["vehicle"], plates, "vehicle", (*epath, "vehicle"))
-            crew = _rows(entry, "crew")
+            crew = list_at(entry, "crew")
             crew_emails = set()
             for i, member in enumerate(crew):
-                if _check_item(member, "crew", (*epath, "crew", i), problems) and "user" in member:
+                if _check(member, "crew", (*epath, "crew", i), problems) and "user" in member:
                     ref(member["user"], emails, "user", (*epath, "crew", i, "user"))
                     crew_emails.add(str(member["user"]).lower())
-            _unique(
+            unique(
                 [
                     (str(m.get("user", "")).lower(), (*epath, "crew", i, "user"))
                     for i, m in enumerate(crew)
@@ -341,16 +243,16 @@ def validate(doc: Any, problems: Problems) -> None:
                 "crew member",
                 problems,
             )
-            devices = _rows(entry, "devices")
+            devices = list_at(entry, "devices")
             for i, dev in enumerate(devices):
                 dpath = (*epath, "devices", i)
-                if not _check_item(dev, "entry_device", dpath, problems):
+                if not _check(dev, "entry_device", dpath, problems):
                     continue
                 if "imei" in dev:
                     ref(dev["imei"], imeis, "device", (*dpath, "imei"))
                 if dev.get("assigned_to") is not None and str(dev["assigned_to"]).lower() not in crew_emails:
                     problems.add((*dpath, "assigned_to"), f"{dev['assigned_to']!r} is not in this entry's crew")
-            _unique(
+            unique(
                 [(str(d.get("imei")), (*epath, "devices", i, "imei")) for i, d in enumerate(devices) if isinstance(d, dict)],
                 "device in this entry",
                 problems,

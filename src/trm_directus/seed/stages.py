@@ -20,14 +20,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..course import radius_defaults
+from ..directus.writer import Counts
+from ..documents.validation import Path_, Problems, Schema, check_item, iso_datetime, unique
 from ..model import course as model
 
-SCHEMAS: dict[str, dict[str, tuple[type | tuple[type, ...], bool, Any]]] = {
-    "radius_default": {
-        "type": (str, True, lambda v: None if v in model.WAYPOINT_TYPES else f"must be one of {', '.join(model.WAYPOINT_TYPES)}"),
-        "open": (int, True, lambda v: None if v > 0 else "radii are positive metres"),
-        "validation": (int, True, lambda v: None if v > 0 else "radii are positive metres"),
-    },
+SCHEMAS: dict[str, Schema] = {
     "stage": {
         "name": (str, True, None),
         "sort_order": (int, True, lambda v: None if v >= 0 else "sort_order starts at 0"),
@@ -56,37 +54,24 @@ STAGE_FIELDS = (
 )
 
 
-def validate(event: dict[str, Any], path: tuple, problems, check_item, unique, origin: str) -> None:
+def validate(event: dict[str, Any], path: Path_, problems: Problems, origin: str) -> None:
     """Check an event's radius_defaults and stages; resolve course paths against the seed file's folder
     and check each course file as `course-import` would (with the event's radius defaults)."""
     from ..course import exchange
     from ..errors import CourseError
-    from .seed_file import _iso_datetime
 
-    defaults = _list(event.get("radius_defaults"))  # anything but a list was reported with the event's types
-    valid = [
-        (d, (*path, "radius_defaults", i))
-        for i, d in enumerate(defaults)
-        if check_item(d, "radius_default", (*path, "radius_defaults", i), problems)
-    ]
-    unique([(d.get("type"), (*p, "type")) for d, p in valid], "radius default type in this event", problems)
-    radii = {
-        d["type"]: (d["open"], d["validation"])
-        for d, _ in valid
-        if isinstance(d.get("type"), str) and all(isinstance(d.get(k), int) for k in ("open", "validation"))
-    }
-    for d, p in valid:
-        if isinstance(d.get("open"), int) and isinstance(d.get("validation"), int) and d["validation"] > d["open"]:
-            problems.add(
-                (*p, "validation"), f"validation radius {d['validation']} m is larger than the opening radius {d['open']} m"
-            )
+    radii = radius_defaults.validate(event.get("radius_defaults"), (*path, "radius_defaults"), problems)
     stages = _list(event.get("stages"))
-    valid = [(s, (*path, "stages", i)) for i, s in enumerate(stages) if check_item(s, "stage", (*path, "stages", i), problems)]
+    valid = [
+        (s, (*path, "stages", i))
+        for i, s in enumerate(stages)
+        if check_item(s, "stage", SCHEMAS["stage"], (*path, "stages", i), problems)
+    ]
     names = unique([(s.get("name"), (*p, "name")) for s, p in valid], "stage name in this event", problems)
     unique([(s.get("sort_order"), (*p, "sort_order")) for s, p in valid], "stage sort_order in this event", problems)
     base = Path(origin).resolve().parent
     for s, p in valid:
-        if s.get("starts_at") is not None and (error := _iso_datetime(s["starts_at"])):
+        if s.get("starts_at") is not None and (error := iso_datetime(s["starts_at"])):
             problems.add((*p, "starts_at"), error)
         ref = s.get("start_order_input_stage")
         if isinstance(ref, str) and (ref not in names or ref == s.get("name")):
@@ -127,17 +112,7 @@ def dependency_levels(stages: list[dict[str, Any]]) -> list[list[dict[str, Any]]
 def load(loader, events: list[dict[str, Any]], event_id) -> None:
     """Sync radius defaults and stages of every event (see the module docstring)."""
     loader.sync(
-        "waypoint_radius_defaults",
-        [
-            {
-                "event_id": event_id(e),
-                "waypoint_type": d["type"],
-                "open_radius_m": d["open"],
-                "validation_radius_m": d["validation"],
-            }
-            for e in events
-            for d in e.get("radius_defaults") or []
-        ],
+        radius_defaults.SPEC, [row for e in events for row in radius_defaults.rows(event_id(e), e.get("radius_defaults") or [])]
     )
     for e in events:
         ids: dict[str, Any] = {}
@@ -158,7 +133,6 @@ def import_courses(api, events: list[dict[str, Any]], organization_slug, event_i
     """Import every stage's course file through `course-import` (one all-or-nothing run per event), last."""
     from .. import console
     from ..course import exchange
-    from .loader import Counts
 
     for e in events:
         stages = [s for s in e.get("stages") or [] if s.get("course")]
