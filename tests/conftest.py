@@ -102,7 +102,7 @@ def repo() -> Path:
 def pg_cluster(tmp_path_factory: pytest.TempPathFactory):
     """A private PostgreSQL (+PostGIS, +TimescaleDB preloaded where installed) cluster on a free port,
     removed at the end of the session."""
-    from trm_directus.stacks.postgres import PostgresCluster
+    from trm_directus.services.postgres import PostgresCluster
 
     cluster = PostgresCluster(tmp_path_factory.mktemp("pg"))
     try:
@@ -121,8 +121,8 @@ def cluster_without_timescaledb(tmp_path_factory: pytest.TempPathFactory):
     PostgreSQL finds its share and library directories relative to its own binaries."""
     import tempfile
 
-    from trm_directus.stacks import timescaledb
-    from trm_directus.stacks.postgres import PostgresCluster, find_bindir
+    from trm_directus.services import timescaledb
+    from trm_directus.services.postgres import PostgresCluster, find_bindir
 
     bindir = find_bindir()
     root = None
@@ -186,8 +186,8 @@ def db_init_copy(tmp_path: Path) -> Path:
 
 def timescaledb_installed() -> bool:
     """Whether the PostgreSQL of the fixture clusters has TimescaleDB (they then preload it)."""
-    from trm_directus.stacks import timescaledb
-    from trm_directus.stacks.postgres import find_bindir
+    from trm_directus.services import timescaledb
+    from trm_directus.services.postgres import find_bindir
 
     return timescaledb.available(find_bindir())
 
@@ -195,8 +195,8 @@ def timescaledb_installed() -> bool:
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run `python -m trm_directus` as a user would, returning its exit code and output; db-init runs
     in the mode native stacks use (required where the server has TimescaleDB, else optional)."""
-    from trm_directus.stacks import timescaledb
-    from trm_directus.stacks.postgres import find_bindir
+    from trm_directus.services import timescaledb
+    from trm_directus.services.postgres import find_bindir
 
     full_env = {**os.environ, "TRM_TIMESCALEDB": timescaledb.db_init_mode(find_bindir()), **(env or {})}
     return subprocess.run(

@@ -129,7 +129,7 @@ class CourseError(TrmError):
 
 
 class WaitTimeout(TrmError):
-    """A wait ran past its deadline (boot/deadlines.py): names what it waited for and who held it."""
+    """A wait ran past its deadline (deadlines.py): names what it waited for and who held it."""
 
 
 class RulesError(TrmError):

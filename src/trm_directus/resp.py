@@ -22,6 +22,17 @@ def encode(*args: str) -> bytes:
     return b"".join(parts)
 
 
+def ping(host: str, port: int, password: str = "", username: str = "", timeout: float = 2.0) -> bool:
+    """True when Redis answers PING (after AUTH when a password is given)."""
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        if password:
+            s.sendall(encode("AUTH", *([username] if username else []), password))
+            if not s.recv(256).startswith(b"+OK"):
+                return False
+        s.sendall(encode("PING"))
+        return s.recv(64).startswith(b"+PONG")
+
+
 def read(f) -> Any:
     """One reply from a buffered socket file: str, int, None, a list, or RedisError raised."""
     line = f.readline()

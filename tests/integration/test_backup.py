@@ -1,7 +1,7 @@
 """Backups with pgBackRest: a lost data directory restored, a point in time, a restore into a new stack.
 
 One stack of its own that archives its WAL (archive_timeout 5 s here, 30 s by default), with Rally
-Albania seeded and race-day rows written the processor's way (upgrade/race_data.py), and a file
+Albania seeded and race-day rows written the processor's way (gates/race_data.py), and a file
 uploaded through Directus. Every table, every chunk of `positions` and the migration ledger are
 compared by rows and checksums (backup/verify.py).
 """
@@ -25,10 +25,11 @@ from trm_directus.backup import repo as pgbr
 from trm_directus.backup import stack as backups
 from trm_directus.backup import verify
 from trm_directus.directus.api import Directus
+from trm_directus.gates import race_data
 from trm_directus.seed import loader
 from trm_directus.seed import seed_file as document
 from trm_directus.stacks.native import NativeStack, health
-from trm_directus.upgrade import race_data
+from trm_directus.stacks.restored import restore_into
 
 pytestmark = [
     pytest.mark.integration,
@@ -168,7 +169,7 @@ def test_restore_into_a_new_stack_leaves_the_source_alone(bstack: NativeStack, t
     backups.backup_now(bstack, "incr")
     before = verify.measure(bstack.info.dsn)
     into = tmp_path_factory.mktemp("restored") / "stack"
-    restored = backups.restore_into(bstack, into)
+    restored = restore_into(bstack, into)
     try:
         assert restored.url != bstack.url and restored.info.backup_repo != bstack.info.backup_repo
         problems = verify.compare(before, verify.measure(restored.info.dsn))[1]

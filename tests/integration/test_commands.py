@@ -145,7 +145,7 @@ def test_two_gateway_instances_each_get_only_their_own_devices_commands(stack, a
 
 
 def test_with_two_directus_processes_each_reply_is_applied_exactly_once(stack, api, device):
-    from trm_directus.stacks.proc import free_ports, terminate
+    from trm_directus.services.proc import free_ports, terminate
 
     [port] = free_ports(1)
     second_log = stack.logs_dir / "directus-second.log"

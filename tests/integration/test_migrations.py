@@ -349,7 +349,7 @@ def test_unknown_timescaledb_mode_is_refused(fresh_db):
 
 
 def test_database_that_never_answers_is_a_clear_error():
-    from trm_directus.stacks.proc import free_port
+    from trm_directus.services.proc import free_port
 
     dsn = f"postgresql://directus:s3cret@127.0.0.1:{free_port()}/directus"
     t0 = time.monotonic()
@@ -363,8 +363,8 @@ def test_database_that_never_answers_is_a_clear_error():
 
 
 def test_runner_waits_for_a_database_that_comes_up_late(tmp_path):
-    from trm_directus.stacks.postgres import PostgresCluster
-    from trm_directus.stacks.proc import free_port
+    from trm_directus.services.postgres import PostgresCluster
+    from trm_directus.services.proc import free_port
 
     late = PostgresCluster(tmp_path / "late", port=free_port())
     late.init()

@@ -20,12 +20,12 @@ import pytest
 
 from tests.conftest import REPO, admin_env, execute, query, run_cli
 from trm_directus.directus.api import Directus, DirectusError
+from trm_directus.gates import race_data
 from trm_directus.schema import dependents, normalize, snapshot
 from trm_directus.schema import diff as diffs
 from trm_directus.seed import loader
 from trm_directus.seed import seed_file as document
 from trm_directus.stacks.native import NativeStack
-from trm_directus.upgrade import race_data
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]
 

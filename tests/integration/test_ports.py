@@ -4,8 +4,8 @@ import socket
 
 import pytest
 
-from trm_directus.stacks.postgres import PostgresCluster
-from trm_directus.stacks.redis import RedisServer
+from trm_directus.services.postgres import PostgresCluster
+from trm_directus.services.redis import RedisServer
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,8 @@ import yaml
 from tests.conftest import copy_pre_schema_db_init, execute, query, run_cli
 from trm_directus.directus.api import Directus
 from trm_directus.errors import StackError
-from trm_directus.schema import allowance, capture, drift, snapshot
+from trm_directus.gates import drift
+from trm_directus.schema import allowance, capture, snapshot
 from trm_directus.stacks.native import NativeStack
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]

@@ -13,7 +13,7 @@ from tests.conftest import REPO, execute, query, timescaledb_installed
 from trm_directus.dbinit import runner as migrations
 from trm_directus.dbinit.runner import LEDGER
 from trm_directus.errors import StackError
-from trm_directus.stacks import proc
+from trm_directus.services import proc
 from trm_directus.stacks.native import NativeStack, health
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import query, run_cli
 from trm_directus.backup import repo as pgbr
 from trm_directus.backup import verify
-from trm_directus.stacks import proc
+from trm_directus.services import proc
 from trm_directus.stacks.base import StackInfo
 from trm_directus.stacks.native import NativeStack
 

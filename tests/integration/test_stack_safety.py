@@ -15,10 +15,10 @@ import psycopg
 import pytest
 
 from trm_directus.errors import StackError
-from trm_directus.stacks import proc
+from trm_directus.services import proc
+from trm_directus.services.postgres import DEFAULT_DATA_ROOT, PostgresCluster
+from trm_directus.services.redis import RedisServer
 from trm_directus.stacks.native import NativeStack
-from trm_directus.stacks.postgres import DEFAULT_DATA_ROOT, PostgresCluster
-from trm_directus.stacks.redis import RedisServer
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,8 @@ import pytest
 from tests.conftest import DB_INIT, execute, next_db_init_file, query, timescaledb_installed
 from trm_directus.errors import StackError
 from trm_directus.secretfile import write_private
-from trm_directus.stacks import proc, template, template_key
+from trm_directus.services import proc
+from trm_directus.stacks import template, template_key
 from trm_directus.stacks.native import NativeStack
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]

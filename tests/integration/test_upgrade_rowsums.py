@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 
 from tests.conftest import execute
-from trm_directus.upgrade import rowsums
+from trm_directus.db import rowsums
 
 SETUP = """
 CREATE TABLE directus_collections (collection text PRIMARY KEY);

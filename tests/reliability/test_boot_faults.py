@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import REPO, next_db_init_file, query, run_cli
 from trm_directus.dbinit import runner as migrations
 from trm_directus.dbinit.runner import LEDGER
-from trm_directus.stacks.proc import free_port
+from trm_directus.services.proc import free_port
 
 pytestmark = pytest.mark.integration
 

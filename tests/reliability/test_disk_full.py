@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from trm_directus.stacks.postgres import PostgresCluster
+from trm_directus.services.postgres import PostgresCluster
 
 pytestmark = pytest.mark.integration
 

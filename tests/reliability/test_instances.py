@@ -31,8 +31,9 @@ from trm_directus.directus.api import Directus
 from trm_directus.errors import DirectusError
 from trm_directus.processor import insert_positions, read_stream
 from trm_directus.schema.apply import MSG_UNCHANGED
-from trm_directus.stacks import proc, select
-from trm_directus.stacks.node import ensure_directus
+from trm_directus.services import proc
+from trm_directus.services.node import ensure_directus
+from trm_directus.stacks import select
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus]
 

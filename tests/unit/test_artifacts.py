@@ -12,6 +12,7 @@ from trm_directus.artifacts.dashboards import KIND as DASHBOARDS
 from trm_directus.artifacts.panels import KIND as PANELS
 from trm_directus.artifacts.presets import KIND as PRESETS
 from trm_directus.errors import ArtifactError
+from trm_directus.schema import pin_check
 
 UI = registry.kinds("ui")
 
@@ -145,4 +146,4 @@ def test_ui_file_on_another_directus_version_is_reported_by_pins(tmp_path, repo)
     shutil.copytree(repo / "snapshots", tmp_path / "snapshots")
     ui = tmp_path / "snapshots" / "ui.yaml"
     ui.write_text(ui.read_text().replace("directus: 11.17.4", "directus: 11.9.0"))
-    assert pins.check(tmp_path) == [f"{ui}: captured on Directus 11.9.0, the pin is 11.17.4"]
+    assert pin_check.check(tmp_path) == [f"{ui}: captured on Directus 11.9.0, the pin is 11.17.4"]

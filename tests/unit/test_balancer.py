@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from trm_directus.errors import ConfigError
-from trm_directus.stacks.balancer import CONFIG, Balancer, parse_stat, render, server_lines
+from trm_directus.services.balancer import CONFIG, Balancer, parse_stat, render, server_lines
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -4,6 +4,7 @@ import json
 import shutil
 
 from trm_directus import pins
+from trm_directus.schema import pin_check
 
 
 def test_pin_is_read_from_the_dockerfile(repo):
@@ -11,7 +12,7 @@ def test_pin_is_read_from_the_dockerfile(repo):
 
 
 def test_committed_artifacts_agree_with_the_pin(repo):
-    assert pins.check(repo) == []
+    assert pin_check.check(repo) == []
 
 
 def test_a_native_package_on_another_version_is_reported(tmp_path, repo):
@@ -20,7 +21,7 @@ def test_a_native_package_on_another_version_is_reported(tmp_path, repo):
     data = json.loads(pkg.read_text())
     data["dependencies"]["directus"] = "11.16.0"
     pkg.write_text(json.dumps(data))
-    problems = pins.check(tmp_path)
+    problems = pin_check.check(tmp_path)
     assert len(problems) == 1 and "directus '11.16.0' differs from the pin 11.17.4" in problems[0]
 
 
@@ -30,7 +31,7 @@ def test_a_hard_coded_from_tag_that_differs_is_reported(tmp_path, repo):
     dockerfile.write_text(
         dockerfile.read_text().replace("FROM directus/directus:${DIRECTUS_VERSION}", "FROM directus/directus:11.9.0")
     )
-    assert any("FROM tag 11.9.0 differs" in p for p in pins.check(tmp_path))
+    assert any("FROM tag 11.9.0 differs" in p for p in pin_check.check(tmp_path))
 
 
 def test_compose_file_does_not_repeat_the_version(repo):

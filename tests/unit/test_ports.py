@@ -1,6 +1,6 @@
 """Port allocation for stacks: distinct ports within a stack (a collision was seen in CI)."""
 
-from trm_directus.stacks import proc
+from trm_directus.services import proc
 from trm_directus.stacks.base import StackInfo
 
 

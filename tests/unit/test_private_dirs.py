@@ -1,4 +1,4 @@
-"""Private directories for stacks: fresh, 0700, never a symlink or someone else's (stacks/private.py)."""
+"""Private directories for stacks: fresh, 0700, never a symlink or someone else's (services/private.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from trm_directus.errors import StackError
-from trm_directus.stacks import private
+from trm_directus.services import private
 
 
 def test_fresh_directories_are_new_and_0700(tmp_path):

@@ -126,9 +126,9 @@ def test_the_toolchain_that_runs_the_steps_is_an_input(inputs, tmp_path, monkeyp
 def test_the_toolchain_is_what_the_step_commands_and_the_stack_import():
     modules = {str(p.relative_to(template_key.PACKAGE)) for p in template_key.toolchain_modules()}
     assert {"cli.py", "__main__.py", "dbinit/runner.py", "boot/bootstrap.py", "schema/apply.py", "schema/guard.py"} <= modules
-    assert {"artifacts/sync.py", "commands/preflight.py", "stacks/native.py", "stacks/base.py", "stacks/postgres.py"} <= modules
+    assert {"artifacts/sync.py", "commands/preflight.py", "stacks/native.py", "stacks/base.py", "services/postgres.py"} <= modules
     assert {"artifacts/__init__.py", "schema/__init__.py"} <= modules  # packages run their __init__ on import
-    assert not {"bench/runner.py", "commands/drift.py", "schema/drift.py", "commands/seed.py"} & modules
+    assert not {"bench/runner.py", "commands/drift.py", "gates/drift.py", "commands/seed.py"} & modules
 
 
 def test_a_readme_next_to_the_sql_files_is_not_an_input(inputs):

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from trm_directus.db import rowsums
+from trm_directus.db.rowsums import Table
 from trm_directus.errors import StackError, UpgradeError
-from trm_directus.schema import drift
-from trm_directus.upgrade import baseref, gate, rowsums
-from trm_directus.upgrade.rowsums import Table
+from trm_directus.gates import baseref, drift
+from trm_directus.gates import upgrade as gate
 
 
 def git(repo: Path, *args: str) -> str:

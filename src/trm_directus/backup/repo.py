@@ -21,7 +21,7 @@ import subprocess
 from pathlib import Path
 
 from ..errors import StackError
-from ..stacks import private, proc
+from ..services import private, proc
 
 STANZA = "trm"
 RETENTION_FULL_DAYS = 14

@@ -15,7 +15,7 @@ import psycopg
 
 from .. import console
 from ..errors import StackError
-from ..stacks import private, proc
+from ..services import proc
 from . import repo as pgbr
 from . import uploads
 
@@ -96,43 +96,12 @@ def restore_in_place(stack, target: str | None = None) -> dict[str, Path | None]
     with console.step(f"pgBackRest restore into {data}" + (f" up to {target}" if target else " (all archived WAL)")):
         repo.restore(data, target)
     moved_uploads = uploads.restore(repo.path, stack.state_dir / "uploads", suffix)
-    _start_restored(stack)
+    start_restored(stack)
     return {"data_aside": aside, "uploads_aside": moved_uploads}
 
 
-def restore_into(source, state_dir: Path, target: str | None = None):
-    """A new persistent stack in `state_dir` on the source stack's restored database (same credentials, new
-    ports, its own backup repository); returned running."""
-    from ..stacks.base import StackInfo
-    from ..stacks.native import NativeStack
-
-    if StackInfo.load(state_dir) is not None:
-        raise StackError(f"{state_dir} already holds a stack", "choose a new directory for --into")
-    repo = repo_of(source)
-    stack = NativeStack(state_dir, persistent=True)
-    keep = {k: getattr(source.info, k) for k in ("admin_email", "admin_password", "admin_token", "secret")}
-    for key, value in keep.items():
-        setattr(stack.info, key, value)
-    stack.info.db["password"] = source.info.db["password"]  # the restored cluster's superuser password
-    stack.postgres.password = source.info.db["password"]
-    stack.info.backup_repo = ""  # its own repository, never the source's (two clusters must not archive into one)
-    pg = stack.postgres
-    if pg.pg_dir.parent != pg.base_dir:
-        private.ensure_shared_root(pg.pg_dir.parent)
-    private.ensure_dir(pg.pg_dir, proc.stack_user())
-    proc.give_to_user(pg.pg_dir)
-    with console.step(
-        f"pgBackRest restore of {source.info.state_dir} into {pg.data_dir}" + (f" up to {target}" if target else "")
-    ):
-        repo.restore(pg.data_dir, target)
-    stack.info.pg_dir = str(pg.pg_dir)
-    stack.info.save()
-    uploads.restore(repo.path, stack.state_dir / "uploads", aside_suffix())
-    _start_restored(stack)
-    return stack
-
-
-def _start_restored(stack) -> None:
+def start_restored(stack) -> None:
+    """Start a stack whose cluster was just restored, and say when it is healthy."""
     t0 = time.monotonic()
     stack.start()  # PostgreSQL replays WAL and is promoted (after_postgres) before Directus boots
     console.info(f"restored stack healthy at {stack.url} in {console.fmt_seconds(time.monotonic() - t0)}")

@@ -1,7 +1,7 @@
 """What a restore must bring back: rows and checksums of every table, hypertable chunk and the migration ledger.
 
 Every table of the public schema (the collections, Directus's own `directus_*` tables, the
-db-init tables such as `positions` and `recompute_requests`) through `upgrade/rowsums.py`, plus
+db-init tables such as `positions` and `recompute_requests`) through `db/rowsums.py`, plus
 the rows of each TimescaleDB chunk of `positions` (a chunk restored empty or missing shows even
 when the totals agree) and the `trm_db_init.ledger`. Also how long ago the last archived WAL
 segment was written (the recovery point's clock).
@@ -13,7 +13,7 @@ import time
 
 import psycopg
 
-from ..upgrade import rowsums
+from ..db import rowsums
 
 PUBLIC_TABLES = "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p')"
 CHUNKS = """

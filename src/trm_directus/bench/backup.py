@@ -32,9 +32,9 @@ from .. import console
 from ..backup import repo as pgbr
 from ..backup import stack as backups
 from ..directus.api import Directus
-from ..stacks import proc
+from ..gates import race_data
+from ..services import proc
 from ..stacks.native import NativeStack
-from ..upgrade import race_data
 
 SAMPLE_SECONDS = int(os.environ.get("TRM_BENCH_BACKUP_SAMPLE_S") or 10)
 DAYS = 7

@@ -26,7 +26,7 @@ import psycopg
 from .. import console, paths
 from ..directus.extensions import install_all
 from ..errors import StackError
-from ..stacks import proc
+from ..services import proc
 from ..stacks.native import NativeStack, health
 
 STEPS = ("fresh database", "bootstrap", "schema apply", "start", "schema snapshot", "restart")
@@ -108,7 +108,7 @@ def floor_once(snapshot_path: Path) -> dict[str, float]:
 
 
 def bench(repeat: int = 3) -> dict[str, object]:
-    from ..schema import drift
+    from ..gates import drift
 
     root = paths.repo_root()
     snapshot_path, db_init = root / "snapshots" / "schema.yaml", root / "db-init"

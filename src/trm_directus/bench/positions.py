@@ -41,8 +41,8 @@ import psycopg
 from .. import console, paths
 from ..dbinit.runner import Runner
 from ..errors import StackError
-from ..stacks import timescaledb
-from ..stacks.postgres import PostgresCluster
+from ..services import timescaledb
+from ..services.postgres import PostgresCluster
 
 DEVICES = 230
 DAYS = 8

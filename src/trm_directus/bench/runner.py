@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import console, paths
+from ..services.node import ensure_directus
 from ..stacks.native import NativeStack, health
-from ..stacks.node import ensure_directus
 from . import backup as bench_backup
 from . import drift_floor as bench_drift_floor
 from . import scale as bench_scale
@@ -180,7 +180,7 @@ def bench_boot(repeat: int = 3) -> dict[str, float]:
 
 
 def bench_drift(repeat: int = 1) -> dict[str, float]:
-    from ..schema import drift
+    from ..gates import drift
 
     root = paths.repo_root()
     runs = []
@@ -200,7 +200,7 @@ def bench_drift_growth(repeat: int = 3) -> dict[str, float]:
     """The drift gate on today's artifacts and on a baseline revision's, interleaved in one run."""
     import subprocess
 
-    from ..schema import drift
+    from ..gates import drift
 
     root = paths.repo_root()
     base = Path(tempfile.mkdtemp(prefix="trm-bench-baseline-"))
@@ -364,8 +364,8 @@ def bench_stage_open(repeat: int = 3) -> dict[str, float]:
 
 def bench_upgrade(repeat: int = 1) -> dict[str, float]:
     """The upgrade gate, and the drift gate in the same run as its baseline (one each: minutes)."""
-    from ..schema import drift
-    from ..upgrade import gate
+    from ..gates import drift
+    from ..gates import upgrade as gate
 
     root = paths.repo_root()
     t0 = time.monotonic()

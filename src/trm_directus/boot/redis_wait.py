@@ -9,13 +9,12 @@ TRM_REDIS_TIMEOUT_SECONDS, and fails with a message naming it (password masked) 
 from __future__ import annotations
 
 import os
-import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from .. import console
+from .. import console, resp
 from ..db.settings import mask_dsn
 from ..errors import WaitTimeout
 
@@ -53,28 +52,13 @@ class RedisTarget:
         return cls(host, port, env.get("REDIS_USERNAME", ""), env.get("REDIS_PASSWORD", ""), f"{host}:{port}")
 
 
-def _resp(*parts: str) -> bytes:
-    return f"*{len(parts)}\r\n".encode() + b"".join(f"${len(p.encode())}\r\n{p}\r\n".encode() for p in parts)
-
-
-def ping(host: str, port: int, password: str = "", username: str = "", timeout: float = 2.0) -> bool:
-    """True when Redis answers PING (after AUTH when a password is given)."""
-    with socket.create_connection((host, port), timeout=timeout) as s:
-        if password:
-            s.sendall(_resp("AUTH", *([username] if username else []), password))
-            if not s.recv(256).startswith(b"+OK"):
-                return False
-        s.sendall(_resp("PING"))
-        return s.recv(64).startswith(b"+PONG")
-
-
 def wait_for(target: RedisTarget, timeout: float, setting: str) -> None:
     t0 = time.monotonic()
     last = "no answer"
     reported = None
     while True:
         try:
-            if ping(target.host, target.port, target.password, target.username):
+            if resp.ping(target.host, target.port, target.password, target.username):
                 if reported is not None:
                     console.info(f"Redis answered after {console.fmt_seconds(time.monotonic() - t0)}")
                 return

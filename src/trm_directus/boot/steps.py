@@ -35,11 +35,11 @@ from collections.abc import Mapping
 
 import psycopg
 
-from .. import console, signals
+from .. import console, deadlines, signals
 from ..db import locks
 from ..db import settings as db
 from ..errors import ConfigError, TrmError
-from . import deadlines, redis_wait
+from . import redis_wait
 
 STEPS = (
     (1, "db-init pre-schema", "TRM_CMD_MIGRATE_PRE"),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import console, paths
 from ..errors import EXIT_DRIFT, EXIT_OK
-from ..schema import drift
+from ..gates import drift
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -6,6 +6,7 @@ import argparse
 
 from .. import console, paths, pins
 from ..errors import EXIT_DRIFT
+from ..schema import pin_check
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -15,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     root = paths.repo_root()
     version = pins.directus_version(root)
-    problems = pins.check(root)
+    problems = pin_check.check(root)
     for p in problems:
         console.out(f"  {p}")
     if problems:

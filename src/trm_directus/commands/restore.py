@@ -9,6 +9,7 @@ from pathlib import Path
 from .. import console
 from ..backup import stack as backups
 from ..errors import ConfigError
+from ..stacks import restored
 from .backup import dev_native_stack
 
 
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     target = parse_target(args.to)
     source = dev_native_stack()
     if args.into:
-        stack = backups.restore_into(source, args.into.resolve(), target)
+        stack = restored.restore_into(source, args.into.resolve(), target)
         console.out(f"restored into a new stack at {stack.url} (state {stack.info.state_dir}); the dev stack is unchanged")
         return 0
     moved = backups.restore_in_place(source, target)

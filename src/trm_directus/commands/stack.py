@@ -12,9 +12,10 @@ from pathlib import Path
 from .. import console
 from ..db.settings import mask_dsn
 from ..errors import ConfigError, StackError
-from ..stacks import proc, select
+from ..services import proc
+from ..services.node import ensure_directus
+from ..stacks import select
 from ..stacks.native import NativeStack, health
-from ..stacks.node import ensure_directus
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import console, paths
 from ..errors import EXIT_DRIFT, EXIT_OK
-from ..upgrade import gate
+from ..gates import upgrade as gate
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import psycopg
 
 from .. import console
-from ..boot.deadlines import Deadline
+from ..deadlines import Deadline
 from ..errors import WaitTimeout
 
 BOOT_LOCK_ID = int.from_bytes(b"TRM_BOOT", "big", signed=True)

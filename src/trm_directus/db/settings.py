@@ -12,8 +12,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 
-from .. import console
-from ..boot import deadlines
+from .. import console, deadlines
 from ..errors import ConfigError, DatabaseUnavailable
 
 DEFAULT_TIMEOUT_SECONDS = deadlines.DATABASE.default

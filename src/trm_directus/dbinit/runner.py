@@ -32,8 +32,7 @@ from pathlib import Path
 
 import psycopg
 
-from .. import __version__, console
-from ..boot import deadlines
+from .. import __version__, console, deadlines
 from ..db import locks
 from ..db.settings import mask_dsn, wait_for
 from ..errors import (

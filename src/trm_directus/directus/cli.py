@@ -22,8 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import IO
 
-from .. import console, signals
-from ..boot import deadlines
+from .. import console, deadlines, signals
 from ..db import locks
 from ..db.settings import DbSettings
 from ..errors import ConfigError, StackError, WaitTimeout

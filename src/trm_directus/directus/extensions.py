@@ -16,8 +16,8 @@ from pathlib import Path
 
 from .. import console
 from ..errors import StackError
-from ..stacks import private
-from ..stacks.node import Node, cache_root, find_node
+from ..services import private
+from ..services.node import Node, cache_root, find_node
 
 SOURCES = ("package.json", "package-lock.json", "tsconfig.json", "src")
 

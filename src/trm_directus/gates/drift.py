@@ -32,15 +32,15 @@ from pathlib import Path
 
 import psycopg
 
-from .. import console, paths, pins
+from .. import console, paths
 from ..artifacts import registry as artifact_files
 from ..artifacts import sync as artifact_sync
 from ..dbinit import runner as migrations
 from ..directus.api import Directus
 from ..errors import StackError
+from ..schema import apply, dependents, guard, impact, normalize, pin_check, snapshot
+from ..schema import diff as diffs
 from ..stacks.native import NativeStack
-from . import apply, dependents, guard, impact, normalize, snapshot
-from . import diff as diffs
 
 LABELS = {"create": "missing in database", "update": "differs", "delete": "only in database"}
 MD_LABELS = {"create": "missing in database", "update": "differs", "delete": "**only in database**"}
@@ -117,7 +117,7 @@ class DriftReport:
 
 
 def static_checks(root: Path, snapshot_path: Path, db_init_dir: Path) -> tuple[snapshot.Snapshot | None, list[str]]:
-    return snapshot.read(snapshot_path), pins.check(root, snapshot_path)
+    return snapshot.read(snapshot_path), pin_check.check(root, snapshot_path)
 
 
 def gate(snapshot_path: Path, db_init_dir: Path, *, root: Path | None = None, stack: NativeStack | None = None) -> DriftReport:

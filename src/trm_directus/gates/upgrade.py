@@ -30,10 +30,11 @@ from pathlib import Path
 import psycopg
 
 from .. import console
+from ..db import rowsums
 from ..errors import StackError, UpgradeError
-from ..schema import apply, drift, snapshot
+from ..schema import apply, snapshot
 from ..stacks.native import NativeStack
-from . import baseref, race_data, rowsums
+from . import baseref, drift, race_data
 
 SEEDS = ("rally-albania-2026.yaml", "adriatic-trail-club.yaml")  # each one the base has
 STEP3 = "[entrypoint] 3/5"
@@ -146,7 +147,7 @@ def fill(stack: NativeStack, base: Path, report: UpgradeReport) -> None:
     except psycopg.Error as exc:
         raise UpgradeError(
             f"the race-day rows could not be written to the base's database: {str(exc).strip().splitlines()[0]}",
-            "the base's timing tables differ from the processor contract upgrade/race_data.py writes: pass a later --base",
+            "the base's timing tables differ from the processor contract gates/race_data.py writes: pass a later --base",
         ) from None
     report.filled.append("race data (the processor's SQL): " + ", ".join(f"{t} {n}" for t, n in written.items()))
 

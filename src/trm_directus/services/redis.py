@@ -16,8 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .. import console
-from ..boot import redis_wait
+from .. import console, resp
 from ..errors import StackError
 from ..secretfile import new_secret
 from . import private, proc
@@ -25,7 +24,7 @@ from . import private, proc
 
 def ping(port: int, password: str | None) -> bool:
     """True when the server answers PING (after AUTH when a password is given)."""
-    return redis_wait.ping("127.0.0.1", port, password or "", timeout=0.5)
+    return resp.ping("127.0.0.1", port, password or "", timeout=0.5)
 
 
 class RedisServer:

@@ -59,7 +59,7 @@ class StackInfo:
         project: str = "",
     ) -> StackInfo:
         """The stack's recorded info, or new info with generated secrets and free ports."""
-        from .proc import free_ports
+        from ..services.proc import free_ports
 
         info = cls.load(state_dir) or cls(
             backend=backend,

@@ -9,7 +9,7 @@ import urllib.request
 from pathlib import Path
 
 from ..errors import StackError
-from . import proc
+from ..services import proc
 
 MARKER = re.compile(r"^\[entrypoint\] (.*)$", re.MULTILINE)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from .. import console, paths
 from ..errors import StackError
 from ..secretfile import write_private
-from . import proc
+from ..services import proc
 from .base import StackInfo, StackLifecycle
 
 COMPOSE_FILE = Path("image") / "compose.yaml"

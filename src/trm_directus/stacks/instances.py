@@ -18,8 +18,9 @@ from pathlib import Path
 
 from .. import console
 from ..errors import StackError
-from . import bootlog, proc, tally
-from .balancer import Balancer
+from ..services import proc
+from ..services.balancer import Balancer
+from . import bootlog, tally
 
 
 def instance_names(count: int) -> list[str]:

@@ -21,13 +21,14 @@ from pathlib import Path
 from .. import console, paths
 from ..errors import StackError
 from ..secretfile import new_secret, write_private
-from . import bootlog, proc, tally, template, timescaledb
+from ..services import proc, timescaledb
+from ..services.node import DirectusInstall, ensure_directus
+from ..services.postgres import PostgresCluster
+from ..services.redis import RedisServer
+from . import bootlog, tally, template
 from .base import StackInfo, StackLifecycle, directus_settings
 from .bootlog import health
 from .instances import InstanceSet
-from .node import DirectusInstall, ensure_directus
-from .postgres import PostgresCluster
-from .redis import RedisServer
 
 DATABASE = "directus"
 

@@ -40,8 +40,9 @@ from pathlib import Path
 from .. import console
 from ..errors import StackError
 from ..secretfile import write_private
-from . import private, proc, tally
-from .node import cache_root
+from ..services import private, proc
+from ..services.node import cache_root
+from . import tally
 from .template_key import Inputs, key
 
 BUILD_TIMEOUT = float(os.environ.get("TRM_TEMPLATE_BUILD_TIMEOUT_SECONDS", "900"))
@@ -214,10 +215,9 @@ def after_first_boot(stack) -> None:
 
 def build_like(stack, staging: Path) -> dict:
     """Build the template of `stack`'s inputs in `staging`: a throw-away stack with the same inputs runs
-    image/entrypoint.sh on an empty database with `true` as the start command; its cluster, stopped, is the template."""
-    from .native import NativeStack
-
-    builder = NativeStack(
+    image/entrypoint.sh on an empty database with `true` as the start command; its cluster, stopped, is the template.
+    The builder is a stack of `stack`'s own class (a NativeStack: this module is below native.py, which imports it)."""
+    builder = type(stack)(
         staging / "stack",
         snapshot_path=stack.snapshot_path,
         db_init_dir=stack.db_init_dir,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import paths, pins
-from . import timescaledb
+from ..services import timescaledb
 
 FORMAT = "1"  # the layout of a template (data directory, manifest): bump when it changes
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -124,7 +124,7 @@ class Inputs:
     def parts(self) -> dict[str, str]:
         """Each input by name, as a digest (printed in the template's manifest: what went into it)."""
         from ..directus.extensions import discover, source_hash
-        from .node import lock_hash
+        from ..services.node import lock_hash
 
         package = self.native_package or pins.native_package_dir()
         install = timescaledb.install_of(self.bindir)
