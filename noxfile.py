@@ -70,10 +70,12 @@ def unit(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff, yamllint, shellcheck, hadolint, workflow and compose schemas, version pins, extensions (tsc + vitest)."""
+    """ruff, the import graph, yamllint, shellcheck, hadolint, workflow and compose schemas, version pins, extensions
+    (tsc + vitest)."""
     install(session)
     session.run("ruff", "check", *LINT_PATHS)
     session.run("ruff", "format", "--check", *LINT_PATHS)
+    session.run("python", "-m", "trm_directus.import_graph")  # no cycle, no private cross-package import
     session.run("yamllint", "--strict", ".")
     session.run("shellcheck", *SHELL_SCRIPTS)
     session.run("hadolint", "image/Dockerfile")
