@@ -11,7 +11,8 @@ import psycopg
 import pytest
 
 from tests.conftest import db_env, next_db_init_file, query, run_cli
-from trm_directus.dbinit.runner import ADVISORY_LOCK_ID, LEDGER
+from trm_directus.dbinit.ledger import LEDGER
+from trm_directus.dbinit.runner import ADVISORY_LOCK_ID
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import REPO, copy_pre_schema_db_init, query, run_cli, timescaledb_installed
 from tests.integration.test_migrations import PRE, fingerprint, runner
-from trm_directus.dbinit import runner as migrations
+from trm_directus.dbinit import sqlsplit
 from trm_directus.errors import TimescaleDBMissing
 
 pytestmark = [
@@ -123,7 +123,7 @@ def test_migrations_are_idempotent_on_a_hypertable_with_data(fresh_db):
     assert r.migrate("pre").applied == []
     for name in PRE:  # each file on its own, outside the ledger, as after a lost ledger row
         with psycopg.connect(fresh_db, autocommit=True) as conn:
-            for stmt in migrations.sqlsplit.split((REPO / "db-init" / name).read_text()):
+            for stmt in sqlsplit.split((REPO / "db-init" / name).read_text()):
                 conn.execute(stmt.sql)
     assert fingerprint(fresh_db) == before
     assert query(fresh_db, "SELECT device_id, ts, faulty FROM positions ORDER BY 1, 2") == data

@@ -12,8 +12,11 @@ import psycopg
 import pytest
 
 from tests.conftest import REPO, query, run_cli, timescaledb_installed
-from trm_directus.dbinit import runner as migrations
-from trm_directus.dbinit.runner import LEDGER, Runner
+from trm_directus.boot import db_init
+from trm_directus.dbinit import sqlsplit
+from trm_directus.dbinit.discovery import checksum, discover
+from trm_directus.dbinit.ledger import LEDGER
+from trm_directus.dbinit.runner import Runner
 from trm_directus.errors import (
     ChecksumMismatch,
     DatabaseUnavailable,
@@ -25,14 +28,14 @@ from trm_directus.errors import (
 
 pytestmark = pytest.mark.integration
 OPTIONAL = {"TRM_TIMESCALEDB": "optional"}
-PRE = [f.name for f in migrations.discover(REPO / "db-init") if f.phase == "pre"]
+PRE = [f.name for f in discover(REPO / "db-init") if f.phase == "pre"]
 N = len(PRE)
 # A new pre-schema file in these tests: numbered above every file of both phases (numbers are unique across them).
-NEXT = f"{max(f.number for f in migrations.discover(REPO / 'db-init')) + 1:03d}"
+NEXT = f"{max(f.number for f in discover(REPO / 'db-init')) + 1:03d}"
 
 
 def runner(dsn: str, root: Path, **env: str) -> Runner:
-    return Runner(dsn, root, timeout=10, env={**OPTIONAL, **env})
+    return db_init.runner(dsn, root, timeout=10, env={**OPTIONAL, **env})
 
 
 def ledger(dsn: str) -> list[tuple]:
@@ -71,7 +74,7 @@ def fingerprint(dsn: str) -> list[tuple]:
 
 def test_apply_from_empty_applies_every_file_once_and_records_it(fresh_db):
     result = runner(fresh_db, REPO / "db-init").migrate("pre")
-    files = [f for f in migrations.discover(REPO / "db-init") if f.phase == "pre"]
+    files = [f for f in discover(REPO / "db-init") if f.phase == "pre"]
     assert [f.name for f, _ in result.applied] == [f.name for f in files]
     rows = query(
         fresh_db,
@@ -112,7 +115,7 @@ def test_edited_applied_file_is_refused_before_anything_runs(fresh_db, db_init_c
         runner(fresh_db, db_init_copy).migrate("pre")
     text = info.value.render()
     applied_sum = query(fresh_db, f"SELECT checksum FROM {LEDGER} WHERE file_name = '002_positions.sql'")[0][0]
-    assert applied_sum[:12] in text and migrations.checksum(edited.read_bytes())[:12] in text
+    assert applied_sum[:12] in text and checksum(edited.read_bytes())[:12] in text
     assert "repair" in text and "revert" in text
     assert query(fresh_db, "SELECT to_regclass('new_after_edit')")[0][0] is None
     cli = run_cli("migrate", "--dsn", fresh_db, "--dir", str(db_init_copy))
@@ -132,7 +135,7 @@ def test_repair_accepts_a_reviewed_edit_and_keeps_the_old_checksum(fresh_db, db_
         fresh_db,
         f"SELECT checksum, previous_checksum, repaired_at IS NOT NULL FROM {LEDGER} WHERE file_name = '003_positions_faulty.sql'",
     )[0]
-    assert row == (migrations.checksum(edited.read_bytes()), old, True)
+    assert row == (checksum(edited.read_bytes()), old, True)
     assert runner(fresh_db, db_init_copy).migrate("pre").applied == []
     nothing = run_cli("repair", "--dsn", fresh_db, "--dir", str(db_init_copy), "001_extensions.sql")
     assert nothing.returncode == 1 and "nothing to repair for: 001_extensions.sql (applied)" in nothing.stderr
@@ -321,7 +324,7 @@ def test_each_file_is_idempotent_on_its_own(fresh_db, name):
     body = (REPO / "db-init" / name).read_text()
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         conn.execute("SELECT set_config('trm.timescaledb', 'optional', false)")
-        for stmt in migrations.sqlsplit.split(body):
+        for stmt in sqlsplit.split(body):
             conn.execute(stmt.sql)
     assert fingerprint(fresh_db) == before
 
@@ -342,6 +345,21 @@ def test_timescaledb_is_required_unless_optional_is_set(cluster_without_timescal
     assert again.returncode == 1 and "FAILED: TRM_TIMESCALEDB=required, but this server has no TimescaleDB" in again.stderr
 
 
+def test_the_runner_on_another_projects_directory_applies_it_without_this_projects_timescaledb_rule(fresh_db, tmp_path):
+    # Before: exit 1 in the default required mode with "this database was built without TimescaleDB
+    # (optional mode): positions is a plain table" and a hint naming a 004 file that is not there.
+    other = tmp_path / "other-db-init"
+    (other / "post").mkdir(parents=True)
+    (other / "001_things.sql").write_text("CREATE TABLE things (id int PRIMARY KEY);\n")
+    (other / "post" / "002_more.sql").write_text("ALTER TABLE things ADD COLUMN name text;\n")
+    result = run_cli("migrate", "--phase", "all", "--dsn", fresh_db, "--dir", str(other), env={"TRM_TIMESCALEDB": "required"})
+    assert result.returncode == 0, result.stderr
+    assert "db-init all: 2 applied" in result.stdout
+    assert "TimescaleDB" not in result.stderr and "positions" not in result.stderr
+    assert query(fresh_db, f"SELECT file_name FROM {LEDGER} ORDER BY number") == [("001_things.sql",), ("002_more.sql",)]
+    assert query(fresh_db, "SELECT to_regclass('positions')::text") == [(None,)]
+
+
 def test_unknown_timescaledb_mode_is_refused(fresh_db):
     bad = run_cli("migrate", "--dsn", fresh_db, env={"TRM_TIMESCALEDB": "maybe"})
     assert bad.returncode == 1 and "TRM_TIMESCALEDB='maybe' is not understood" in bad.stderr
@@ -354,7 +372,7 @@ def test_database_that_never_answers_is_a_clear_error():
     dsn = f"postgresql://directus:s3cret@127.0.0.1:{free_port()}/directus"
     t0 = time.monotonic()
     with pytest.raises(DatabaseUnavailable) as info:
-        Runner(dsn, REPO / "db-init", timeout=2, env=OPTIONAL).migrate("pre")
+        db_init.runner(dsn, REPO / "db-init", timeout=2, env=OPTIONAL).migrate("pre")
     assert 2 <= time.monotonic() - t0 < 10
     text = info.value.render()
     assert "did not answer within 2s" in text and "s3cret" not in text and "DB_INIT_TIMEOUT_SECONDS" in text

@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import REPO, query
 from tests.integration.graph import count, refused, uniq
-from trm_directus.dbinit import runner as migrations
+from trm_directus.dbinit.discovery import discover
 from trm_directus.model import catalogue, registration
 
 pytestmark = [pytest.mark.integration, pytest.mark.directus, pytest.mark.stack("shared")]
@@ -277,7 +277,7 @@ def test_post_schema_files_are_idempotent_on_their_own(stack):
     before = constraints()
     assert len([c for c in before if c[1].endswith(("_key", "_check", "_fkey"))]) >= 23
     with psycopg.connect(stack.info.dsn, autocommit=True) as conn:
-        for f in migrations.discover(REPO / "db-init"):
+        for f in discover(REPO / "db-init"):
             if f.phase == "post":
                 for stmt in f.statements:
                     conn.execute(stmt.sql)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, execute, query, timescaledb_installed
-from trm_directus.dbinit import runner as migrations
-from trm_directus.dbinit.runner import LEDGER
+from trm_directus.dbinit.discovery import discover
+from trm_directus.dbinit.ledger import LEDGER
 from trm_directus.errors import StackError
 from trm_directus.services import proc
 from trm_directus.stacks.native import NativeStack, health
@@ -74,7 +74,7 @@ def test_stack_boots_through_all_five_steps_reboots_idempotently_and_leaves_noth
         ledger = query(dsn, f"SELECT file_name, checksum, applied_at FROM {LEDGER} ORDER BY phase = 'post', number")
         directus_migrations = query(dsn, "SELECT count(*) FROM directus_migrations")[0][0]
         users = query(dsn, "SELECT id, email FROM directus_users ORDER BY id")
-        assert [r[0] for r in ledger] == [f.name for f in migrations.discover(REPO / "db-init")]
+        assert [r[0] for r in ledger] == [f.name for f in discover(REPO / "db-init")]
 
         stack.stop_directus()
         assert health(stack.url) is None

@@ -12,8 +12,8 @@ import psycopg
 import pytest
 
 from tests.conftest import REPO, next_db_init_file, query, run_cli
-from trm_directus.dbinit import runner as migrations
-from trm_directus.dbinit.runner import LEDGER
+from trm_directus.dbinit.discovery import discover
+from trm_directus.dbinit.ledger import LEDGER
 from trm_directus.services.proc import free_port
 
 pytestmark = pytest.mark.integration
@@ -60,7 +60,7 @@ SELECT pg_sleep(CASE WHEN EXISTS (SELECT 1 FROM pg_stat_activity WHERE applicati
 
 @pytest.mark.fault("kill -9 during a migration")
 def test_kill_9_during_a_migration_leaves_nothing_partial_and_the_next_run_applies_it(fresh_db, db_init_copy, fault_report):
-    committed = [f.name for f in migrations.discover(db_init_copy)]
+    committed = [f.name for f in discover(db_init_copy)]
     slow = next_db_init_file(db_init_copy, "slow")
     slow.write_text(SLOW_FILE)
     with psycopg.connect(fresh_db, autocommit=True, application_name="fault-injector") as injector:

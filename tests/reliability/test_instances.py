@@ -26,7 +26,8 @@ from tests.integration.graph import Graph
 from tests.integration.test_operations import T0, flag
 from tests.reliability.traffic import Traffic
 from trm_directus.boot import bootstrap
-from trm_directus.dbinit import runner as migrations
+from trm_directus.dbinit.discovery import discover
+from trm_directus.dbinit.ledger import LEDGER
 from trm_directus.directus.api import Directus
 from trm_directus.errors import DirectusError
 from trm_directus.processor import insert_positions, read_stream
@@ -79,8 +80,8 @@ def direct(stack, number: int, token: str | None = None) -> Directus:
 def test_three_instances_booting_at_once_run_each_boot_step_once(scaled, fault_report):
     out = [scaled.scale.log(name).read_text() for name in scaled.scale.names]
     dsn = scaled.info.dsn
-    files = migrations.discover(scaled.db_init_dir)
-    ledger = query(dsn, f"SELECT file_name FROM {migrations.LEDGER} ORDER BY phase = 'post', number")
+    files = discover(scaled.db_init_dir)
+    ledger = query(dsn, f"SELECT file_name FROM {LEDGER} ORDER BY phase = 'post', number")
     assert [r[0] for r in ledger] == [f.name for f in files]
     versions = bootstrap.migration_versions(scaled.install.migrations_dir, None)
     assert query(dsn, "SELECT count(*), count(DISTINCT version) FROM directus_migrations")[0] == (len(versions), len(versions))

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from trm_directus.dbinit import runner as migrations
+from trm_directus.dbinit.discovery import checksum, discover
+from trm_directus.dbinit.runner import ADVISORY_LOCK_ID
 from trm_directus.errors import MigrationLayoutError
 
 
@@ -16,14 +17,14 @@ def write(path: Path, text: str = "SELECT 1;\n") -> Path:
 
 def test_checksum_ignores_bom_and_line_endings_but_not_content():
     lf = b"SELECT 1;\nSELECT 2;\n"
-    assert migrations.checksum(lf) == migrations.checksum(b"\xef\xbb\xbf" + lf)
-    assert migrations.checksum(lf) == migrations.checksum(lf.replace(b"\n", b"\r\n"))
-    assert migrations.checksum(lf) == migrations.checksum(lf.replace(b"\n", b"\r"))
-    assert migrations.checksum(lf) != migrations.checksum(b"SELECT 1;\nSELECT 3;\n")
+    assert checksum(lf) == checksum(b"\xef\xbb\xbf" + lf)
+    assert checksum(lf) == checksum(lf.replace(b"\n", b"\r\n"))
+    assert checksum(lf) == checksum(lf.replace(b"\n", b"\r"))
+    assert checksum(lf) != checksum(b"SELECT 1;\nSELECT 3;\n")
 
 
 def test_committed_db_init_is_well_formed(repo):
-    files = migrations.discover(repo / "db-init")
+    files = discover(repo / "db-init")
     assert [f.name for f in files][:3] == ["001_extensions.sql", "002_positions.sql", "003_positions_faulty.sql"]
     assert [f.number for f in files] == sorted(f.number for f in files if f.phase == "pre") + sorted(
         f.number for f in files if f.phase == "post"
@@ -35,7 +36,7 @@ def test_files_are_ordered_pre_then_post_by_number(tmp_path):
     write(tmp_path / "002_a.sql")
     write(tmp_path / "post" / "005_c.sql")
     write(tmp_path / "README.md", "docs are allowed")
-    files = migrations.discover(tmp_path)
+    files = discover(tmp_path)
     assert [(f.phase, f.name) for f in files] == [("pre", "002_a.sql"), ("pre", "010_b.sql"), ("post", "005_c.sql")]
 
 
@@ -46,7 +47,7 @@ def test_badly_named_file_is_refused_with_its_name(tmp_path, bad_name):
     write(tmp_path / "001_ok.sql")
     write(tmp_path / bad_name)
     with pytest.raises(MigrationLayoutError) as info:
-        migrations.discover(tmp_path)
+        discover(tmp_path)
     assert bad_name in info.value.render()
     assert "NNN_name.sql" in info.value.render()
 
@@ -55,7 +56,7 @@ def test_duplicate_number_across_phases_is_refused(tmp_path):
     write(tmp_path / "004_pre.sql")
     write(tmp_path / "post" / "004_post.sql")
     with pytest.raises(MigrationLayoutError) as info:
-        migrations.discover(tmp_path)
+        discover(tmp_path)
     assert "number 004 is used by more than one file" in info.value.render()
     assert "004_pre.sql" in info.value.render() and "004_post.sql" in info.value.render()
 
@@ -64,13 +65,13 @@ def test_unexpected_subdirectory_is_refused(tmp_path):
     write(tmp_path / "001_ok.sql")
     (tmp_path / "later").mkdir()
     with pytest.raises(MigrationLayoutError, match="malformed"):
-        migrations.discover(tmp_path)
+        discover(tmp_path)
 
 
 def test_transaction_control_in_a_file_is_refused_with_its_line(tmp_path):
     write(tmp_path / "001_tx.sql", "SELECT 1;\n\nCOMMIT;\n")
     with pytest.raises(MigrationLayoutError) as info:
-        migrations.discover(tmp_path)
+        discover(tmp_path)
     assert "001_tx.sql:3: COMMIT cannot be used" in info.value.render()
 
 
@@ -78,7 +79,7 @@ def test_empty_and_non_utf8_files_are_refused(tmp_path):
     write(tmp_path / "001_empty.sql", "-- only a comment\n")
     (tmp_path / "002_latin1.sql").write_bytes(b"SELECT '\xe9';\n")
     with pytest.raises(MigrationLayoutError) as info:
-        migrations.discover(tmp_path)
+        discover(tmp_path)
     text = info.value.render()
     assert "001_empty.sql: holds no SQL statement" in text
     assert "002_latin1.sql: not UTF-8" in text
@@ -86,9 +87,9 @@ def test_empty_and_non_utf8_files_are_refused(tmp_path):
 
 def test_missing_directory_is_a_clear_error(tmp_path):
     with pytest.raises(MigrationLayoutError, match="does not exist"):
-        migrations.discover(tmp_path / "nope")
+        discover(tmp_path / "nope")
 
 
 def test_advisory_lock_id_is_the_documented_constant():
     # README "db-init" documents this number; changing it would let old and new runners overlap.
-    assert migrations.ADVISORY_LOCK_ID == 6076003918838647088
+    assert ADVISORY_LOCK_ID == 6076003918838647088

@@ -39,7 +39,7 @@ from pathlib import Path
 import psycopg
 
 from .. import console, paths
-from ..dbinit.runner import Runner
+from ..boot import db_init
 from ..errors import StackError
 from ..services import timescaledb
 from ..services.postgres import PostgresCluster
@@ -112,7 +112,7 @@ def batches(rows: int = ROWS, devices: int = DEVICES, days: int = DAYS) -> Itera
 
 
 def prepare(dsn: str) -> None:
-    Runner(dsn, paths.repo_root() / "db-init", env={"TRM_TIMESCALEDB": "required"}).migrate("pre")
+    db_init.runner(dsn, paths.repo_root() / "db-init", env={"TRM_TIMESCALEDB": "required"}).migrate("pre")
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE TABLE positions_plain (LIKE positions INCLUDING ALL)")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..boot import db_init
 from ..db import settings as db
 from ..dbinit.runner import Runner
 
@@ -19,4 +20,4 @@ def add(p: argparse.ArgumentParser) -> None:
 
 def runner(args: argparse.Namespace) -> Runner:
     timeout = args.timeout if args.timeout is not None else db.timeout_from_env()
-    return Runner(db.resolve_dsn(args.dsn), args.dir, timeout=timeout)
+    return db_init.runner(db.resolve_dsn(args.dsn), args.dir, timeout=timeout)

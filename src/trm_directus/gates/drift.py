@@ -35,7 +35,8 @@ import psycopg
 from .. import console, paths
 from ..artifacts import registry as artifact_files
 from ..artifacts import sync as artifact_sync
-from ..dbinit import runner as migrations
+from ..dbinit.discovery import discover
+from ..dbinit.ledger import LEDGER
 from ..directus.api import Directus
 from ..errors import StackError
 from ..schema import apply, dependents, guard, impact, normalize, pin_check, snapshot
@@ -125,7 +126,7 @@ def gate(snapshot_path: Path, db_init_dir: Path, *, root: Path | None = None, st
     root = root or paths.repo_root()
     report = DriftReport(snapshot_path=str(snapshot_path))
     t0 = time.monotonic()
-    migrations.discover(db_init_dir)  # malformed db-init is an error (exit 1) before anything boots
+    discover(db_init_dir)  # malformed db-init is an error (exit 1) before anything boots
     owned = snapshot.owned_tables(db_init_dir)
     # The pins and the committed snapshot are read while the first boot runs (it waits on its processes).
     with contextlib.ExitStack() as scope:
@@ -143,7 +144,7 @@ def gate(snapshot_path: Path, db_init_dir: Path, *, root: Path | None = None, st
             report.unmanaged = [f"{t}.{c}" for t, c in conn.execute(_UNMANAGED_SQL) if t not in owned]
             report.pinned = dependents.render(dependents.pinned(conn))
             report.blocked = blocked(conn, fresh, target, report.diff)
-            ledger = conn.execute(f"SELECT file_name, checksum, applied_at FROM {migrations.LEDGER} ORDER BY number").fetchall()
+            ledger = conn.execute(f"SELECT file_name, checksum, applied_at FROM {LEDGER} ORDER BY number").fetchall()
             files = {n: artifact_files.default_path(n, Path(snapshot_path).parent) for n in artifact_files.FILES}
             report.artifacts = [d for n, p in files.items() for d in artifact_sync.differences(conn, p, n)]
             captured = {n: artifact_sync.document.render(artifact_sync.capture(conn, n)) for n in files}
@@ -178,10 +179,7 @@ def gate(snapshot_path: Path, db_init_dir: Path, *, root: Path | None = None, st
             second = diffs.compute(fresh, again)
             report.idempotency += [f"snapshot changed between boots: {c.action} {c.name}" for c in second.changes]
         with psycopg.connect(stack.info.dsn) as conn:
-            if (
-                conn.execute(f"SELECT file_name, checksum, applied_at FROM {migrations.LEDGER} ORDER BY number").fetchall()
-                != ledger
-            ):
+            if conn.execute(f"SELECT file_name, checksum, applied_at FROM {LEDGER} ORDER BY number").fetchall() != ledger:
                 report.idempotency.append("the db-init ledger changed on the second boot")
             for n, text in captured.items():
                 if artifact_sync.document.render(artifact_sync.capture(conn, n)) != text:

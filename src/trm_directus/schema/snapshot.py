@@ -93,7 +93,7 @@ _CREATE_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:public
 
 def owned_tables(db_init_dir: Path) -> set[str]:
     """Tables that db-init's pre-schema files create in the public schema (never Directus collections)."""
-    from ..dbinit.runner import discover
+    from ..dbinit.discovery import discover
 
     names: set[str] = set()
     for f in discover(Path(db_init_dir)):
