@@ -11,11 +11,14 @@ The mechanism (one for every system collection; issue 11 adds roles, policies an
   panel by (dashboard name, panel name).
 - `registry.FILES`: which kinds live in which committed file (`snapshots/ui.yaml`), in the order
   they are applied (a kind comes after the kinds it references; deletions run in reverse order).
-- `document`: read (validated, file:line in every message) and write (canonical YAML) a file.
+- `artifact_file`: read (validated, file:line in every message) and write (canonical YAML) a file.
 - `sync`: capture a live database into a file, plan and apply a file, and the boot step
   (entrypoint step 3, right after the schema apply) with its one-line summaries.
 
 Everything goes through the database in one transaction per file, before Directus starts (boot)
 or under a running Directus whose data cache is off (CACHE_ENABLED=false in every stack): the
 admin app reads presets and dashboards fresh at login, so nothing is cached that could go stale.
+
+Imports schema/, documents/ and the top-level helpers; imported by stacks/ (templates), gates/,
+commands/ and tests.
 """
