@@ -9,6 +9,7 @@ or the package graph (exit 0); tests/unit/test_import_graph.py runs the same che
 from __future__ import annotations
 
 import ast
+import itertools
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -173,16 +174,31 @@ def _file(known: dict[str, Path], module: str) -> str:
 
 
 def _where(found: list[Import], component: list[str], packages: bool = False) -> str:
-    members = set(component)
+    """One shortest cycle through the component, each step with the import that makes it (file:line)."""
     key = (lambda m: m.split(".")[1] if "." in m else "") if packages else (lambda m: m)
-    lines = sorted(
-        {
-            f"    {i.importer}:{i.line} imports {i.target}"
-            for i in found
-            if key(i.importer) in members and key(i.target) in members and key(i.importer) != key(i.target)
-        }
-    )
-    return "\n" + "\n".join(lines[:20]) + (f"\n    … and {len(lines) - 20} more" if len(lines) > 20 else "")
+    members = set(component)
+    first_import: dict[tuple[str, str], Import] = {}
+    for i in sorted(found, key=lambda i: (i.importer, i.line)):
+        a, b = key(i.importer), key(i.target)
+        if a != b and a in members and b in members:
+            first_import.setdefault((a, b), i)
+    start = component[0]
+    previous: dict[str, str] = {}
+    queue = [start]
+    while queue:  # breadth first: the shortest way from start back to start
+        node = queue.pop(0)
+        for a, b in sorted(first_import):
+            if a == node and b not in previous:
+                previous[b] = a
+                queue.append(b)
+        if start in previous:
+            break
+    path = [start]
+    while len(path) == 1 or path[-1] != start:
+        path.append(previous[path[-1]])
+    path.reverse()
+    steps = [first_import[(a, b)] for a, b in itertools.pairwise(path)]
+    return "".join(f"\n    {i.importer}:{i.line} imports {i.target}" for i in steps)
 
 
 def package_graph(source: Path = SOURCE) -> dict[str, set[str]]:
