@@ -75,7 +75,8 @@ def test_apply_from_empty_applies_every_file_once_and_records_it(fresh_db):
     assert [f.name for f, _ in result.applied] == [f.name for f in files]
     rows = query(
         fresh_db,
-        f"SELECT file_name, phase, checksum, duration_ms, applied_by, runner_version FROM {LEDGER} ORDER BY phase = 'post', number",
+        f"SELECT file_name, phase, checksum, duration_ms, applied_by, runner_version FROM {LEDGER}"
+        " ORDER BY phase = 'post', number",
     )
     assert [(r[0], r[1], r[2]) for r in rows] == [(f.name, "pre", f.checksum) for f in files]
     assert all(r[3] >= 0 and r[4].startswith("postgres@") and r[5] for r in rows)
