@@ -277,7 +277,7 @@ def test_sigterm_during_a_course_import_undoes_it_in_flight_request_included(sta
     assert re.search(r"rolled back: 2\d created row\(s\) deleted", err), err
     assert "Traceback" not in err
     assert course_rows(stack, event["id"]) == dict.fromkeys(COURSE_TABLES, 0)
-    again = run_cli(*args, "--against", stack.url)
+    again = run_cli(*args, "--against", stack.url, env=admin_env(stack))
     assert again.returncode == 0 and "26 created, 0 updated, 0 deleted" in again.stdout, again.stderr
     assert course_rows(stack, event["id"]) == {"stages": 1, "segments": 5, "waypoints": 18, "speed_limit_zones": 2}
     fault_report.outcome = (
