@@ -8,6 +8,7 @@ two Directus processes on one database and Redis applying each reply exactly onc
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -63,6 +64,8 @@ def test_a_command_goes_queued_sent_acked_with_the_devices_answer(stack, api, de
     assert row["queued_at"] <= row["sent_at"] <= row["acked_at"] and row["failure_reason"] is None
     assert row["requested_by"] is not None and row["stream_id"]  # the administrator who asked; its stream entry
     assert f"{created['id']} {device['imei']} setperiod -> ack" in log_of(gw)
+    shown = ("status", "kind", "parameters", "queued_at", "sent_at", "acked_at", "answer", "gateway_instance", "stream_id")
+    print("\ncommand row after the reply:", json.dumps({k: row[k] for k in shown}, indent=1))
 
 
 def test_a_refused_command_is_nacked_with_the_devices_text(stack, api, device):
