@@ -1,6 +1,6 @@
 """Shared fixtures: a real PostgreSQL cluster for the session, a fresh database per test, Directus stacks.
 
-Stacks (README "Stacks in the tests"): a module's `stack` is its own, copied from the template
+Stacks (docs/development.md, "How tests get their stacks"): a module's `stack` is its own, copied from the template
 database, unless the module says otherwise with `pytestmark = pytest.mark.stack(KIND)`:
 - "shared": one stack for the session, for modules that only add rows under fresh natural keys
   and never change what others read (settings, access rules, schema, services);

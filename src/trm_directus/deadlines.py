@@ -1,7 +1,7 @@
 """Every wait has a deadline: the settings (seconds, from the environment, with defaults) in one table.
 
 A wait that runs past its deadline fails with WaitTimeout naming what it waited for, the setting
-that bounds it, and (for locks) who holds what it waited for. README "Boot pipeline" lists them.
+that bounds it, and (for locks) who holds what it waited for. docs/explanations/boot-pipeline.md lists them.
 """
 
 from __future__ import annotations

@@ -91,5 +91,5 @@ def test_missing_directory_is_a_clear_error(tmp_path):
 
 
 def test_advisory_lock_id_is_the_documented_constant():
-    # README "db-init" documents this number; changing it would let old and new runners overlap.
+    # docs/reference/db-init.md documents this number; changing it would let old and new runners overlap.
     assert ADVISORY_LOCK_ID == 6076003918838647088

@@ -18,7 +18,7 @@ event's 230 entries would not fit): so the hook (trm-integrity access.ts) decide
 create from the same table — an accepted role with a create permission in the organisation of the
 row's real parent — and only a create directly under an organisation also carries a validation
 (`organization_id` among `$CURRENT_USER.memberships.organization_id`). Memberships need the person's consent: an org
-admin's new membership starts `invited`, and only the person accepts it (README "Access as code").
+admin's new membership starts `invited`, and only the person accepts it (docs/decisions/0006-membership-needs-consent.md).
 `python -m trm_directus access-snapshot --from-table` writes the file; a unit test keeps them equal.
 """
 
@@ -186,7 +186,7 @@ def permissions(schema: dict) -> list[dict[str, Any]]:
     # Their own entries are those whose crew names them: the crew row is the tie to the organisation
     # (its staff put them there), so no second test of the participant role in that organisation.
     # That test cost a join chain per collection read: a participant's entry with crew and devices
-    # took 2.5-3x the administrator's time with it, 1.4-1.6x without (README "Access as code").
+    # took 2.5-3x the administrator's time with it, 1.4-1.6x without (docs/benchmarks/2026-11-28.md).
     t.add("participant", "entries", (R,), where=own_entry(()), org=False)
     for c in ENTRY_PARTS:
         t.add("participant", c, (R,), where=own_entry(("entry_id",)), org=False)

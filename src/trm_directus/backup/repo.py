@@ -5,7 +5,7 @@ pgBackRest runs as the cluster's user (it reads the data directory and is run by
 share a machine) and its lock and log files in the cluster's private directory (its defaults
 under /tmp are shared with every other stack). The repository is outside the data directory.
 
-Defaults for an event (README "Backups"): a full backup each night between stages, incremental
+Defaults for an event (docs/how-to/back-up-and-restore.md): a full backup each night between stages, incremental
 ones during the day; full backups are kept for 14 days (`repo1-retention-full-type=time`), so any
 moment of a rally week and of the week of protests and appeals after it can be restored; WAL is
 switched at least every `archive_timeout` (30 s) so that a lost disk loses at most that much of

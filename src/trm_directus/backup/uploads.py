@@ -4,7 +4,7 @@ Directus never rewrites a stored file (a replaced upload gets a new `filename_di
 only grows: each backup copies the files it does not have yet (name and size compared) and deletes
 nothing, and a restore to any moment finds every file the restored `directus_files` can name that
 existed at the last backup before it. Files uploaded after the last backup are not in it: the
-uploads' recovery point is the backup schedule, not `archive_timeout` (README "Backups").
+uploads' recovery point is the backup schedule, not `archive_timeout` (docs/how-to/back-up-and-restore.md).
 """
 
 from __future__ import annotations

@@ -23,14 +23,14 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def dev_native_stack():
-    """The dev stack, which must be native and archive its WAL (compose: the `backup` profile, README "Backups")."""
+    """The dev stack, which must be native and archive its WAL (a compose stack: its `backup` profile, below)."""
     stack = select.dev_stack()
     if stack is None:
         raise ConfigError(f"no dev stack in {select.dev_state_dir()}", "start one with `invoke up`")
     if stack.info.backend != "native":
         raise ConfigError(
             "backup and restore drive the native dev stack; a compose stack has its own pgBackRest service",
-            'docker compose -f image/compose.yaml --profile backup run --rm backup (README "Backups")',
+            "docker compose -f image/compose.yaml --profile backup run --rm backup (docs/how-to/back-up-and-restore.md)",
         )
     if not stack.info.backup_repo:
         raise ConfigError(

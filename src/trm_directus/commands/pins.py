@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
     for p in problems:
         console.out(f"  {p}")
     if problems:
-        console.out(f"version pins disagree ({len(problems)}): change them together (README 'Image and version pin')")
+        console.out(f"version pins disagree ({len(problems)}): change them together (docs/how-to/upgrade-directus.md)")
         return EXIT_DRIFT
     console.out(f"Directus {version}: Dockerfile, native package, lockfile and snapshot agree")
     return 0

@@ -1,6 +1,6 @@
 """Database locks with deadlines, and who holds what a session waits for (pid, application, query).
 
-Two session-level advisory locks exist, with fixed, documented keys (README):
+Two session-level advisory locks exist, with fixed, documented keys (docs/explanations/boot-pipeline.md):
 - BOOT_LOCK_ID (bytes of "TRM_BOOT"): held by `boot-steps` for boot steps 1-4;
 - dbinit.runner.ADVISORY_LOCK_ID (bytes of "TRM_DBI0"): held by the db-init runner for one run.
 They are different keys on different sessions, so a runner started inside a boot never waits for

@@ -1,6 +1,6 @@
 """The one-run permission for destructive schema changes, bound to the snapshot it was given for.
 
-Contract (README "Guarded apply"):
+Contract (docs/explanations/schema-guard.md):
 - the token is the first 12 hex characters of the sha256 of the snapshot file's bytes; every refusal
   prints it, and `sha256sum snapshots/schema.yaml | cut -c1-12` computes the same; any 12–64
   character prefix of the hash is accepted;

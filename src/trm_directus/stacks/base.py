@@ -98,7 +98,7 @@ class StackInfo:
 
 DEFAULT_EXCLUDED_TABLES = "spatial_ref_sys,sysdiagrams,positions,recompute_requests"
 # Activity and revisions are an entry's history (GET /trm/entries/:id/timeline): kept through an
-# event's appeals and up to its next edition, then trimmed daily (README "Entry timeline"). The image
+# event's appeals and up to its next edition, then trimmed daily (docs/decisions/0012-retention-400-days.md). The image
 # sets the same values (image/Dockerfile; a unit test keeps them equal).
 RETENTION = {"RETENTION_ENABLED": "true", "ACTIVITY_RETENTION": "400d", "REVISIONS_RETENTION": "400d"}
 

@@ -40,7 +40,8 @@ def make_stack(backend: str = "auto", **kwargs: Any) -> NativeStack | ComposeSta
         if kwargs.get("instances", 1) > 1:
             raise ConfigError(
                 "--instances with the compose backend: use its `scaled` profile instead",
-                "docker compose -f image/compose.yaml --profile scaled up (README 'Stacks'), or --backend native",
+                "docker compose -f image/compose.yaml --profile scaled up (docs/how-to/run-several-instances.md), "
+                "or --backend native",
             )
         allowed = {"state_dir", "persistent", "directus_port", "db_port", "env", "health_timeout"}
         return ComposeStack(**{k: v for k, v in kwargs.items() if k in allowed})
