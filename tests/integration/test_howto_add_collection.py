@@ -180,6 +180,8 @@ def access_rules(c: Copy, step, ctx: dict) -> None:
     rights = {(p["policy"], p["action"]) for p in added}
     assert rights == {("org-admin", a) for a in ("create", "read", "update", "delete")} | {("race-director", "read")}
     assert all(p["collection"] == NAME and (p["permissions"] is None or "event_id" in p["permissions"]) for p in added)
+    # "Directus caches permissions": the rules are in the database, the running Directus still answers from its cache
+    assert world.as_admin_of_a("GET", f"/items/{NAME}")[0] == 403
     world.api.request("POST", "/utils/cache/clear", params={"system": "true"})  # "once its cache is cleared"
     status, rows = world.as_admin_of_a("GET", f"/items/{NAME}")
     assert status == 200 and [r["id"] for r in rows] == world.notes[:1]  # their organisation's note, not the other's
