@@ -38,7 +38,7 @@ from . import sqlsplit
 from .discovery import PHASES, MigrationFile, discover
 from .ledger import LEDGER, LEDGER_DDL, Plan, plan, validate
 
-# Fixed and documented (README "db-init"): the ASCII bytes of "TRM_DBI0" as a signed 64-bit key.
+# Fixed and documented (docs/reference/db-init.md): the ASCII bytes of "TRM_DBI0" as a signed 64-bit key.
 ADVISORY_LOCK_ID = int.from_bytes(b"TRM_DBI0", "big", signed=True)
 # How often a busy backend checks that its client is still there (PostgreSQL 14+, Linux).
 CLIENT_CHECK_INTERVAL = "2s"
