@@ -32,7 +32,7 @@ def prepare_native(session: nox.Session) -> None:
 
 
 # Unit tests first: a logic error is reported before any Directus boots. The 20 slowest are listed.
-SERVICE_TESTS = ["tests/integration", "tests/reliability", "-m", "not slow", "--durations=20"]
+SERVICE_TESTS = ["tests/integration", "tests/security", "tests/reliability", "-m", "not slow", "--durations=20"]
 
 
 def tests_impl(session: nox.Session, *defaults: str, directus: bool = False) -> None:

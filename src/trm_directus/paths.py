@@ -7,7 +7,8 @@ from pathlib import Path
 
 
 def repo_root() -> Path:
-    """The checkout this package runs from (TRM_REPO_ROOT overrides; the image sets /directus)."""
+    """The checkout this package runs from (TRM_REPO_ROOT overrides; in the image, whose
+    package is installed, the working directory: WORKDIR /directus)."""
     override = os.environ.get("TRM_REPO_ROOT")
     if override:
         return Path(override)

@@ -10,7 +10,7 @@ from ..devices.gateway import Gateway
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("gateway-sim", help="a reference ingestion gateway answering device commands over Redis")
-    p.add_argument("--redis", required=True, help="redis:// URL (the stack's: `stack env`)")
+    p.add_argument("--redis", required=True, help="redis:// URL (the stack's: `stack status --show-secrets`)")
     p.add_argument("--instance", required=True, help="this gateway instance's id, e.g. gw-1")
     p.add_argument("--imei", action="append", default=[], help="a device whose session this instance holds (repeat)")
     p.add_argument("--silent", action="store_true", help="never answer (the commands time out)")

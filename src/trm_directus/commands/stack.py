@@ -94,7 +94,7 @@ def describe(stack, show_secrets: bool = False) -> None:
     console.out(f"  login      {info.admin_email} / {info.admin_password if show_secrets else '(' + where + ')'}")
     console.out(f"  token      {info.admin_token if show_secrets else '(hidden)'}")
     console.out(f"  database   {mask_dsn(info.dsn)}   (invoke psql)")
-    console.out(f"  redis      {mask_dsn(info.redis_url)}")
+    console.out(f"  redis      {info.redis_url if show_secrets else mask_dsn(info.redis_url)}")
     console.out(f"  state      {info.state_dir}   (invoke down [--purge])")
 
 
