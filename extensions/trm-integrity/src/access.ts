@@ -79,7 +79,13 @@ export async function checkCreateRole(db: Db, collection: string, payload: Row, 
 		throw new Forbidden({ reason: `creating ${collection} needs an org role that may create it in an organisation holding the ${VIA[collection]![1]!.replace(/s$/, '')}` });
 	}
 	const org = await organisationOf(db, collection, payload);
-	if (org === null && (PATHS[collection]?.length ?? 0) > 0) return; // no or unknown parent: Directus refuses it
+	if (org === null && (PATHS[collection]?.length ?? 0) > 0) {
+		const given = payload[PATHS[collection]![0]!];
+		if (given === undefined || given === null) return; // no parent given: Directus's own validation names the field
+		// An unknown parent is refused as a foreign one is (403, same reason): the answer tells nothing about what
+		// exists, and no later hook (course or timing rules) gets to answer first with a 400 about the payload.
+		throw new Forbidden({ reason: `creating ${collection} needs a role in the organisation it belongs to; you have none there` });
+	}
 	const registered = collection in REGISTERED;
 	if (org === undefined && !registered) {
 		throw new Forbidden({ reason: `${collection} belongs to no organisation in org-scope.json: only administrators may create it` });
