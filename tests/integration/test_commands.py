@@ -58,7 +58,8 @@ def streams(stack) -> dict[str, int]:
 def test_a_command_goes_queued_sent_acked_with_the_devices_answer(stack, api, device):
     with gateway(stack, "gw-1", [device["imei"]]) as gw:
         created = api.post("/items/commands", {"device_id": device["id"], "kind": "setperiod", "parameters": {"seconds": 30}})
-        assert created["status"] in ("queued", "sent", "acked")
+        # The create's response waits for the command's delivery: it is on the gateway's stream already.
+        assert created["status"] in ("sent", "acked") and created["sent_at"] and created["gateway_instance"] == "gw-1", created
         row = wait_for(api, created["id"])
     assert row["status"] == "acked" and row["answer"] == "New value 30" and row["gateway_instance"] == "gw-1"
     assert row["queued_at"] <= row["sent_at"] <= row["acked_at"] and row["failure_reason"] is None
@@ -87,6 +88,8 @@ def test_no_answer_within_the_kinds_timeout_is_timed_out(stack, api, device):
 
 def test_a_device_no_gateway_holds_fails_at_once(stack, api, device):
     created = api.post("/items/commands", {"device_id": device["id"], "kind": "getgps"})
+    assert created["status"] == "failed", created  # the create's own response says so, with the reason
+    assert f"no gateway holds a session of device {device['imei']}" in created["failure_reason"]
     row = wait_for(api, created["id"], timeout=5)
     assert row["status"] == "failed" and row["failed_at"] and row["sent_at"] is None
     assert f"no gateway holds a session of device {device['imei']}" in row["failure_reason"]
@@ -126,7 +129,8 @@ def test_while_redis_is_down_a_command_stays_queued_and_is_delivered_when_it_is_
         stack.redis.stop()
         try:
             created = api.post("/items/commands", {"device_id": device["id"], "kind": "getgps"})
-            time.sleep(3)  # the action and one schedule run tried
+            assert created["status"] == "queued" and created["failure_reason"].startswith("not delivered yet"), created
+            time.sleep(3)  # one schedule run tried too
             row = api.get(f"/items/commands/{created['id']}")
             assert row["status"] == "queued" and row["attempts"] >= 1 and row["failure_reason"].startswith("not delivered yet")
         finally:

@@ -179,9 +179,23 @@ export default defineHook(({ filter, action, schedule }, { database, env, logger
 		}
 	};
 	// After the create's commit (an action: nothing is sent for a create Directus refuses).
+	const inFlight = new Map<string, Promise<void>>();
 	action('commands.items.create', async (meta) => {
 		const key = (meta as { key?: unknown }).key;
-		if (typeof key === 'string') await deliverCommands([key]);
+		if (typeof key !== 'string') return;
+		const delivery = deliverCommands([key]).finally(() => inFlight.delete(key));
+		inFlight.set(key, delivery);
+		await delivery;
+	});
+	// A read that names a command this process is delivering waits for that delivery (a few ms; at most
+	// the Redis timeout): the create's own response then shows `sent` (or already `acked`), or `failed`
+	// with the reason, or `queued` with why, instead of a `queued` that is stale by the time it arrives.
+	filter('commands.items.query', async (query) => {
+		if (inFlight.size === 0) return query;
+		const text = JSON.stringify(query ?? {});
+		const waits = [...inFlight].filter(([id]) => text.includes(id)).map(([, delivery]) => delivery);
+		if (waits.length > 0) await Promise.all(waits);
+		return query;
 	});
 	schedule(COMMANDS_CRON, async () => {
 		await deliverCommands(null);

@@ -4,7 +4,8 @@
  * them. A reply moves its command from queued/sent to acked or nacked (with the device's answer);
  * a reply to a command that is already final (timed out, or a duplicate) only fills in the answer if
  * there was none. The entry is acknowledged (XACK) after the row is written: a crash in between
- * leaves it pending, and another consumer claims it after CLAIM_IDLE_MS (XAUTOCLAIM).
+ * leaves it pending, and another consumer claims it after CLAIM_IDLE_MS (XAUTOCLAIM, tried every
+ * CLAIM_EVERY_MS).
  */
 import type { Db } from '../shared/types';
 import { RedisConnection, type Reply as Resp } from '../shared/resp';
@@ -12,6 +13,8 @@ import { REPLIES_GROUP, REPLIES_STREAM, parseReplyFields, type Reply } from './c
 
 const BLOCK_MS = 2000;
 const CLAIM_IDLE_MS = 30000;
+/** How often a consumer looks for replies another consumer left pending (not before every read: it is on the replies' path). */
+const CLAIM_EVERY_MS = 5000;
 const BATCH = 200;
 
 export interface Logger {
@@ -62,6 +65,7 @@ export function startReplyConsumer(db: Db, redisUrl: string, consumer: string, l
 	};
 	const loop = async (): Promise<void> => {
 		let grouped = false;
+		let claimedAt = 0;
 		while (running) {
 			try {
 				if (!grouped) {
@@ -71,7 +75,10 @@ export function startReplyConsumer(db: Db, redisUrl: string, consumer: string, l
 					});
 					grouped = true;
 				}
-				await handle(entries(await redis.call(['XAUTOCLAIM', REPLIES_STREAM, REPLIES_GROUP, consumer, String(CLAIM_IDLE_MS), '0-0', 'COUNT', String(BATCH)])));
+				if (Date.now() - claimedAt >= CLAIM_EVERY_MS) {
+					claimedAt = Date.now();
+					await handle(entries(await redis.call(['XAUTOCLAIM', REPLIES_STREAM, REPLIES_GROUP, consumer, String(CLAIM_IDLE_MS), '0-0', 'COUNT', String(BATCH)])));
+				}
 				const read = await redis.call(['XREADGROUP', 'GROUP', REPLIES_GROUP, consumer, 'COUNT', String(BATCH), 'BLOCK', String(BLOCK_MS), 'STREAMS', REPLIES_STREAM, '>']);
 				await handle(entries(read));
 			} catch (e) {

@@ -10,10 +10,26 @@
  * runs out is `failed` (timeouts.ts). Rows are locked while delivered (FOR UPDATE SKIP LOCKED), so two
  * Directus instances never deliver the same command twice; a crash between XADD and the update
  * re-sends it, and the gateway deduplicates on command_id (at least once).
+ *
+ * The session lookup and the XADD are one Redis round trip (a script: the stream is named by the
+ * session's value), so a command spends one Redis call and its row lock on the way out.
  */
 import type { Db, Row } from '../shared/types';
 import type { RedisConnection } from '../shared/resp';
 import { STREAM_MAXLEN, commandFields, commandStream, sessionKey } from './contract';
+
+/**
+ * GET the session key; when a gateway holds it, XADD the command to that instance's stream.
+ * KEYS[1] the session key; ARGV[1] the stream prefix, ARGV[2] MAXLEN, ARGV[3…] the fields.
+ * Returns [instance, stream id], or false (nil) when no gateway holds a session.
+ */
+const ROUTE_SCRIPT = `local instance = redis.call('GET', KEYS[1])
+if not instance or instance == '' then return false end
+local id = redis.call('XADD', ARGV[1] .. instance, 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
+return {instance, id}`;
+
+/** The stream prefix the script puts before the instance id (commandStream('') of the contract). */
+const STREAM_PREFIX = commandStream('');
 
 /** How a command's failure_reason starts while it waits because Redis was unreachable. */
 export const REDIS_WAS_DOWN = 'not delivered yet';
@@ -46,15 +62,26 @@ export async function deliver(db: Db, redis: RedisConnection | null, ids: readon
 				continue;
 			}
 			try {
-				const instance = await redis!.call(['GET', sessionKey(String(row['imei']))]);
-				if ((instance === null || instance === '') && String(row['failure_reason'] ?? '').startsWith(REDIS_WAS_DOWN)) {
+				const queuedAt = new Date(row['queued_at'] as string);
+				const fields = commandFields({
+					id: String(row['id']),
+					imei: String(row['imei']),
+					kind: String(row['kind']),
+					parameters: row['parameters'] ?? {},
+					queued_at: queuedAt,
+					timeout_at: new Date(queuedAt.getTime() + Number(row['timeout_seconds']) * 1000),
+				});
+				const routed = await redis!.call(['EVAL', ROUTE_SCRIPT, '1', sessionKey(String(row['imei'])), STREAM_PREFIX, STREAM_MAXLEN, ...fields]);
+				const instance = Array.isArray(routed) ? String(routed[0]) : null;
+				const streamId = Array.isArray(routed) ? String(routed[1]) : null;
+				if (instance === null && String(row['failure_reason'] ?? '').startsWith(REDIS_WAS_DOWN)) {
 					// Redis was unreachable: a Redis that restarted empty has lost the sessions until the gateways
 					// register them again (within seconds). Wait for one until the kind's timeout (timeouts.ts).
 					report.queued += 1;
 					await trx('commands').where({ id: row['id'] }).update({ attempts: trx.raw('attempts + 1'), failure_reason: `${REDIS_WAS_DOWN}: no gateway session yet` });
 					continue;
 				}
-				if (instance === null || instance === '') {
+				if (instance === null) {
 					await trx('commands')
 						.where({ id: row['id'] })
 						.update({
@@ -66,16 +93,6 @@ export async function deliver(db: Db, redis: RedisConnection | null, ids: readon
 					report.failed += 1;
 					continue;
 				}
-				const queuedAt = new Date(row['queued_at'] as string);
-				const fields = commandFields({
-					id: String(row['id']),
-					imei: String(row['imei']),
-					kind: String(row['kind']),
-					parameters: row['parameters'] ?? {},
-					queued_at: queuedAt,
-					timeout_at: new Date(queuedAt.getTime() + Number(row['timeout_seconds']) * 1000),
-				});
-				const streamId = await redis!.call(['XADD', commandStream(String(instance)), 'MAXLEN', '~', STREAM_MAXLEN, '*', ...fields]);
 				// A reply may already have come back (the gateway is fast): keep its status, add what is ours.
 				await trx.raw(
 					`UPDATE commands SET status = CASE WHEN status = 'queued' THEN 'sent' ELSE status END,
