@@ -6,6 +6,7 @@ Usage: `nox -s tests` (the README's test command), `nox -s lint`, `nox -l` for t
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nox
@@ -32,7 +33,12 @@ def prepare_native(session: nox.Session) -> None:
 
 
 # Unit tests first: a logic error is reported before any Directus boots. The 20 slowest are listed.
-SERVICE_TESTS = ["tests/integration", "tests/security", "tests/reliability", "-m", "not slow", "--durations=20"]
+# Two xdist workers, whole modules each (module and session stacks stay shared within a worker; the longest
+# modules start first: tests/conftest.py LONGEST): the suite mostly waits on services, so two keep both cores
+# busy. TRM_TEST_WORKERS=0 runs it in one process.
+WORKERS = os.environ.get("TRM_TEST_WORKERS", "2")
+PARALLEL = [] if WORKERS == "0" else ["-n", WORKERS, "--dist", "loadfile", "--no-loadscope-reorder"]
+SERVICE_TESTS = ["tests/integration", "tests/security", "tests/reliability", "-m", "not slow", "--durations=20", *PARALLEL]
 
 
 def tests_impl(session: nox.Session, *defaults: str, directus: bool = False) -> None:

@@ -39,10 +39,76 @@ def pytest_configure(config: pytest.Config) -> None:
     tally.start()  # this process and the commands it runs count their Directus boots into one file
 
 
+# What a test shows in every run (a matrix's cell count, the attacks' answers, the browser's steps): a test
+# calls `evidence(text)`; the text rides on the test's report, so it arrives from xdist workers too, and is
+# printed at the end of the run under "what the tests showed".
+EVIDENCE = "evidence"
+_SHOWN: dict[str, list[str]] = {}
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest):
+    def say(text: str) -> None:
+        request.node.user_properties.append((EVIDENCE, text))
+
+    return say
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "teardown":
+        lines = [str(v) for k, v in report.user_properties if k == EVIDENCE]
+        if lines:
+            _SHOWN[report.nodeid] = lines
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     from trm_directus.stacks import tally
 
+    if _SHOWN:
+        terminalreporter.section("what the tests showed")
+        for nodeid, lines in _SHOWN.items():
+            terminalreporter.write_line(f"{nodeid}:")
+            for text in lines:
+                for line in text.strip("\n").splitlines():
+                    terminalreporter.write_line(f"  {line}")
     terminalreporter.write_line(tally.summary())
+    empty = tally.by_test("empty")
+    if empty:  # the full pipeline is the slow path: say who took it
+        who = ", ".join(f"{test or '(no test)'} {n}" for test, n in sorted(empty.items()))
+        terminalreporter.write_line(f"boots from an empty database: {who}")
+
+
+# The modules that take longest (seconds, setup and calls, measured in a whole run on the 2-core machine,
+# 2026-12-06). `nox -s tests` runs modules on two xdist workers (`--dist loadfile`, whole modules per worker,
+# so module and session stacks stay shared): starting the longest first lets both workers end together
+# instead of one starting a 2-minute module last. Unit tests always come first; other modules keep their order.
+LONGEST = {
+    "tests/security/test_attacks.py": 132,
+    "tests/integration/test_schema.py": 86,
+    "tests/integration/test_stack_cli.py": 78,
+    "tests/reliability/test_instances.py": 70,
+    "tests/integration/test_access_matrix.py": 63,
+    "tests/reliability/test_service_faults.py": 56,
+    "tests/integration/test_operations_redis.py": 55,
+    "tests/integration/test_backup.py": 48,
+    "tests/integration/test_drift_blocked.py": 42,
+    "tests/integration/test_migrations.py": 34,
+    "tests/integration/test_stack.py": 32,
+    "tests/integration/test_howto_add_collection.py": 31,
+    "tests/integration/test_model_builder.py": 26,
+    "tests/integration/test_admin_ui.py": 26,
+    "tests/integration/test_pinned_columns.py": 26,
+    "tests/integration/test_commands.py": 23,
+    "tests/security/test_payload_keys.py": 22,
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def weight(item: pytest.Item) -> float:
+        module = item.nodeid.split("::")[0]
+        return -1e9 if module.startswith("tests/unit/") else -LONGEST.get(module, 0)
+
+    items.sort(key=weight)  # stable: tests keep their order within a module
 
 
 STACK_KINDS = ("own", "shared", "seeded", "empty")

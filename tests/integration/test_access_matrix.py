@@ -215,7 +215,7 @@ class Matrix:
         return "\n".join(lines)
 
 
-def test_the_isolation_matrix(world, capsys):
+def test_the_isolation_matrix(world, evidence):
     m = Matrix(world)
     wrong: list[str] = []
     plan = [(role, email, c, t) for role, email in A_USERS.items() for c in COLLECTIONS for t in ("own", "other")]
@@ -231,9 +231,8 @@ def test_the_isolation_matrix(world, capsys):
             m.run(role, user, target, world.a if target != "other" else world.b, expected, c)
         except AssertionError as e:
             wrong.append(str(e).splitlines()[0][:300])
-    with capsys.disabled():
-        print(f"\n{len(m.cells)} cells run, {len(wrong)} not as expected\n" + m.table())
-        print("\n".join(wrong))
+    evidence(f"{len(m.cells)} cells run, {len(wrong)} not as expected\n" + m.table())
+    evidence("\n".join(wrong))
     assert wrong == []
     assert len(m.cells) == len(plan) * 4 == 4 * 13 * len(COLLECTIONS) == 1248
 
@@ -255,15 +254,12 @@ def test_the_person_in_both_organisations_has_each_role_only_where_it_is_held(wo
     assert "bora.admin@example.com" in people and "rita.director@example.com" not in people  # contacts of B only
 
 
-def test_a_participant_asking_for_another_organisations_entry_gets_nothing(world, capsys):
+def test_a_participant_asking_for_another_organisations_entry_gets_nothing(world, evidence):
     paul = login(world.url, "paul.pilot@example.com")
     path = f"/items/entries/{world.b.entry}"
     status, data = call(paul, "GET", path, fields="*,crew.user_id.email")
-    with capsys.disabled():
-        print(
-            f"\nGET {path}?fields=*,crew.user_id.email as paul.pilot@example.com (participant of A)"
-            f" -> {status} {json.dumps(data)[:300]}"
-        )
+    asked = f"GET {path}?fields=*,crew.user_id.email as paul.pilot@example.com (participant of A)"
+    evidence(f"{asked} -> {status} {json.dumps(data)[:300]}")
     assert status == 403 and "FORBIDDEN" in json.dumps(data)
 
 
@@ -364,7 +360,7 @@ HISTORY_SPEC = {
 }
 
 
-def test_the_timeline_and_the_preview_by_org_role(world, capsys):
+def test_the_timeline_and_the_preview_by_org_role(world, evidence):
     """Each cell is 200 with the answer, or 403 FORBIDDEN; a timeline names people, never their e-mail."""
     people = [*A_USERS.items(), ("no org", NO_ORG)]
     seen: dict[str, tuple[str, str]] = {}
@@ -381,7 +377,6 @@ def test_the_timeline_and_the_preview_by_org_role(world, capsys):
                 assert "@" not in json.dumps(timeline[1]), (role, "an e-mail in the timeline")
             marks.append(("t" if timeline[0] == 200 else "") + ("p" if preview[0] == 200 else ""))
         seen[role] = (marks[0], marks[1])
-    with capsys.disabled():
-        print("\ntimeline (t) and preview (p) of an entry and a waypoint, own org / other org:")
-        print("\n".join(f"  {role:<14} {own or '-':>3} / {other or '-'}" for role, (own, other) in seen.items()))
+    evidence("timeline (t) and preview (p) of an entry and a waypoint, own org / other org:")
+    evidence("\n".join(f"  {role:<14} {own or '-':>3} / {other or '-'}" for role, (own, other) in seen.items()))
     assert seen == HISTORY_SPEC

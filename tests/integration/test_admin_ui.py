@@ -50,12 +50,12 @@ def seeded(stack, api):
 
 
 @pytest.fixture
-def ui(stack, capsys):
+def ui(stack, evidence):
     from playwright.sync_api import sync_playwright
 
     def report(line: str) -> None:
-        with capsys.disabled():
-            print(line, flush=True)
+        print(line, flush=True)  # live with -s; in every run under "what the tests showed"
+        evidence(line)
 
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(browser.CHROMIUM), chromium_sandbox=False)

@@ -112,13 +112,12 @@ def lines(timeline: dict) -> list[str]:
     return out
 
 
-def test_the_timeline_of_entry_301_in_order(rally, story, capsys):
+def test_the_timeline_of_entry_301_in_order(rally, story, evidence):
     _, entry, people = rally
     rita = people[A_USERS["race-director"]]
     timeline = rita.get(f"/trm/entries/{entry}/timeline", order="asc", limit=500)
-    with capsys.disabled():
-        print(f"\nGET /trm/entries/{entry}/timeline?order=asc as rita.director (race director):")
-        print("\n".join(lines(timeline)))
+    evidence(f"GET /trm/entries/{entry}/timeline?order=asc as rita.director (race director):")
+    evidence("\n".join(lines(timeline)))
     said = [(i["kind"], i["what"], (i["who"] or {}).get("role")) for i in timeline["items"]]
     expected = [
         # dated in the prologue (the test sets queued_at there), so before the rest, which happens today

@@ -13,12 +13,16 @@ Tests marked `slow` restart several Directus processes one after the other (minu
 
 from __future__ import annotations
 
+import json
 import textwrap
 from dataclasses import dataclass
 
 import pytest
 
-_ROWS: list[dict[str, str]] = []
+# Filled from the tests' reports (on the xdist controller too): the row a test's `fault_report` put on its
+# report, and the test's status from every phase of it.
+_ROWS: dict[str, dict[str, str]] = {}
+FAULT = "fault-row"
 WIDTHS = {"fault": 26, "status": 6, "outcome": 56, "data_lost": 28}  # 129 columns in all
 HEADERS = {"fault": "fault", "status": "result", "outcome": "outcome", "data_lost": "data lost"}
 
@@ -35,25 +39,29 @@ def fault_report(request: pytest.FixtureRequest):
     if marker is None:
         raise pytest.UsageError(f"{request.node.nodeid} uses fault_report without @pytest.mark.fault(...)")
     report = FaultReport()
-    row = {"fault": str(marker.args[0]), "test": request.node.nodeid, "status": "not run"}
-    _ROWS.append(row)
     yield report
-    row.update(outcome=report.outcome or "(no outcome reported)", data_lost=report.data_lost)
+    row = {"fault": str(marker.args[0]), "outcome": report.outcome or "(no outcome reported)", "data_lost": report.data_lost}
+    request.node.user_properties.append((FAULT, json.dumps(row)))
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    rep = outcome.get_result()
-    for row in _ROWS:
-        if row["test"] != item.nodeid:
-            continue
-        if rep.failed:
-            row["status"] = "FAILED"
-        elif rep.when == "call" and rep.passed and row["status"] != "FAILED":
-            row["status"] = "passed"
-        elif rep.skipped and row["status"] == "not run":
-            row["status"] = "skipped"
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    status = _STATUS.setdefault(report.nodeid, "not run")
+    if report.failed:
+        _STATUS[report.nodeid] = "FAILED"
+    elif report.when == "call" and report.passed and status != "FAILED":
+        _STATUS[report.nodeid] = "passed"
+    elif report.skipped and status == "not run":
+        _STATUS[report.nodeid] = "skipped"
+    if report.when == "teardown":
+        for key, value in report.user_properties:
+            if key == FAULT:
+                _ROWS[report.nodeid] = {**json.loads(value), "test": report.nodeid}
+        status = _STATUS.pop(report.nodeid, "not run")
+        if report.nodeid in _ROWS:
+            _ROWS[report.nodeid]["status"] = status
+
+
+_STATUS: dict[str, str] = {}
 
 
 def render(rows: list[dict[str, str]]) -> list[str]:
@@ -72,14 +80,15 @@ def render(rows: list[dict[str, str]]) -> list[str]:
 def pytest_terminal_summary(terminalreporter):
     if not _ROWS:
         return
+    rows = list(_ROWS.values())
     tr = terminalreporter
     tr.section("fault-injection table: fault → outcome → data lost")
-    for line in render(_ROWS):
+    for line in render(rows):
         tr.write_line(line)
-    passed = [r for r in _ROWS if r["status"] == "passed"]
-    failed = [r for r in _ROWS if r["status"] == "FAILED"]
+    passed = [r for r in rows if r["status"] == "passed"]
+    failed = [r for r in rows if r["status"] == "FAILED"]
     lost = [r["fault"] for r in passed if r.get("data_lost", "").split(" ")[0] != "none"]
     verdict = ", ".join(lost) if lost else "none"
     if failed:
         verdict += f" in the passed ones; unknown for the {len(failed)} that failed"
-    tr.write_line(f"{len(_ROWS)} fault(s): {len(passed)} passed, {len(failed)} failed; data lost: {verdict}")
+    tr.write_line(f"{len(rows)} fault(s): {len(passed)} passed, {len(failed)} failed; data lost: {verdict}")

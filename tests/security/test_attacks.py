@@ -331,7 +331,7 @@ def refused(form: str, status: int, data: Any) -> bool:
 
 
 def test_every_hook_and_endpoint_refuses_outsiders_and_lower_roles_and_changes_nothing(
-    world, people: People, fingerprint, capsys
+    world, people: People, fingerprint, evidence
 ):
     cases, compared, wrong, seen = 0, 0, [], Counter()
     ids, imei = a_ids(world), world.api.get(f"/items/devices/{world.a.device}")["imei"]
@@ -357,11 +357,10 @@ def test_every_hook_and_endpoint_refuses_outsiders_and_lower_roles_and_changes_n
                         wrong.append(
                             f"{attack.name} | {who} | {form}: A's rows {status} vs none {ghost[0]}: {masked(ghost)[:160]}"
                         )
-    with capsys.disabled():
-        print(
-            f"\n{len(ATTACKS)} attacks, {cases} cases ({compared} also sent about rows that do not exist); answers: "
-            + ", ".join(f"{f} {s}: {n}" for (f, s), n in sorted(seen.items()))
-        )
-        print("\n".join(wrong))
+    evidence(
+        f"{len(ATTACKS)} attacks, {cases} cases ({compared} also sent about rows that do not exist); answers: "
+        + ", ".join(f"{f} {s}: {n}" for (f, s), n in sorted(seen.items()))
+    )
+    evidence("\n".join(wrong))
     assert wrong == []
     assert cases >= 600

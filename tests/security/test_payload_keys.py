@@ -21,7 +21,7 @@ PARENT_KEYS = ("organization_id", "event_id", "entry_id", "stage_id", "segment_i
 ORG_ADMIN_MAY_NOT = {"POST": ("organizations", "command_kinds"), "PATCH": ("command_kinds", "commands")}
 
 
-def test_unknown_and_extra_keys_are_refused_on_every_collection(world, people, fingerprint, capsys):
+def test_unknown_and_extra_keys_are_refused_on_every_collection(world, people, fingerprint, evidence):
     schema_fields = {c: {f["field"] for f in world.api.get(f"/fields/{c}", fields="field")} for c in collections()}
     ada = people(A_USERS["org-admin"])
     bodies = {c: world.payload(c, world.a) for c in collections()}  # may create helper rows: before the fingerprint
@@ -47,7 +47,6 @@ def test_unknown_and_extra_keys_are_refused_on_every_collection(world, people, f
                     if not ok or changed:
                         wrong.append(f"{c} {method} {key} as {who}: {status} {text[:200]} changed={changed[:2]}")
                         before = fingerprint.take()
-    with capsys.disabled():
-        print(f"\n{len(collections())} collections, {cases} unknown-key cases")
-        print("\n".join(wrong))
+    evidence(f"{len(collections())} collections, {cases} unknown-key cases")
+    evidence("\n".join(wrong))
     assert wrong == []

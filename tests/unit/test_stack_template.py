@@ -222,3 +222,15 @@ def test_the_tally_counts_each_kind_of_boot(tmp_path, monkeypatch):
     assert tally.summary() == (
         "Directus boots: 1 from an empty database, 2 from a template database (1 template(s) built), 1 restarts"
     )
+
+
+def test_the_tally_names_the_test_that_booted(tmp_path, monkeypatch):
+    monkeypatch.setenv(tally.SETTING, str(tmp_path / "tally.txt"))
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "tests/integration/test_x.py::test_a (call)")
+    tally.record("empty")
+    tally.record("empty")
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")
+    tally.record("empty")  # a boot outside any test (e.g. `stack up`)
+    tally.record("template")
+    assert tally.by_test("empty") == {"tests/integration/test_x.py::test_a": 2, "": 1}
+    assert tally.counts()["empty"] == 3 and tally.by_test("restart") == {}

@@ -4,7 +4,8 @@ Set TRM_STACK_TALLY to a file and every native stack of this process and its chi
 commands the tests run) appends one line per event: `empty` (the first boot of a database the
 stack created empty), `template` (the first boot of a copy of a template database), `restart`
 (any later boot, or the first boot of an existing dev-stack database), `template-build` (a
-template database built: boot steps 1-4 on an empty database, without starting Directus).
+template database built: boot steps 1-4 on an empty database, without starting Directus); each line
+names the test that asked, when a test did.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ def record(kind: str) -> None:
     if not path:
         return
     assert kind in KINDS, kind
+    # The test that asked (pytest sets PYTEST_CURRENT_TEST; CLI commands a test runs inherit it).
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
     with open(path, "a") as f:  # one short line per write: appends of several processes do not interleave
-        f.write(kind + "\n")
+        f.write(f"{kind}\t{test}\n" if test else kind + "\n")
 
 
 def start() -> Path:
@@ -40,7 +43,16 @@ def counts(path: Path | None = None) -> Counter[str]:
     path = path or (Path(os.environ[SETTING]) if os.environ.get(SETTING) else None)
     if path is None or not path.exists():
         return Counter()
-    return Counter(line.strip() for line in path.read_text().splitlines() if line.strip())
+    return Counter(line.split("\t")[0].strip() for line in path.read_text().splitlines() if line.strip())
+
+
+def by_test(kind: str, path: Path | None = None) -> Counter[str]:
+    """How many boots of this kind each test made (lines without a test are counted under "")."""
+    path = path or (Path(os.environ[SETTING]) if os.environ.get(SETTING) else None)
+    if path is None or not path.exists():
+        return Counter()
+    rows = [line.rstrip("\n").split("\t") for line in path.read_text().splitlines() if line.strip()]
+    return Counter(row[1] if len(row) > 1 else "" for row in rows if row[0].strip() == kind)
 
 
 def summary(path: Path | None = None) -> str:
