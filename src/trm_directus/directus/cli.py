@@ -12,7 +12,9 @@ the database sessions that were waiting for locks at that moment.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import json
 import os
 import shlex
 import signal
@@ -20,6 +22,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 from .. import console, deadlines, signals
@@ -42,18 +45,63 @@ def command() -> list[str]:
     return shlex.split(os.environ.get("TRM_DIRECTUS_CLI", DEFAULT_CLI))
 
 
-def run(*args: str, echo: bool = True, timeout: float | None = None) -> CliResult:
-    """Run the Directus CLI, echoing its output line by line (it is the boot log), and return it."""
-    timeout = deadlines.DIRECTUS_CLI.seconds() if timeout is None else timeout
-    argv = [*command(), *args]
-    t0 = time.monotonic()
+# Warm CLI processes (issue 23): every CLI call loads Directus's modules first (~2.5 s of one core).
+# `prewarm(n)` starts a process for the next call now, running warm.mjs, which loads them and waits for
+# the call's arguments on stdin; each call that takes one starts the next, n in all. A boot on an empty
+# database prewarms its bootstrap during db-init and its schema apply during the bootstrap (boot/steps.py).
+WARM_SCRIPT = Path(__file__).with_name("warm.mjs")
+_spares: list[subprocess.Popen] = []
+_refills = 0
+
+
+def warm_possible() -> bool:
+    """Whether calls can be prewarmed: the CLI is `<node> <entry script>` (TRM_DIRECTUS_WARM=0 turns it off)."""
+    cli = command()
+    return (
+        os.environ.get("TRM_DIRECTUS_WARM", "1") != "0"
+        and len(cli) == 2
+        and Path(cli[0]).name.startswith("node")
+        and cli[1].endswith(".js")
+    )
+
+
+def prewarm(calls: int) -> None:
+    """Have the next `calls` CLI calls find their process started (each one's while the previous runs)."""
+    global _refills
+    if calls <= 0 or not warm_possible():
+        return
+    _refills = calls - 1
+    if not _spares:
+        _spares.append(_popen([command()[0], str(WARM_SCRIPT), command()[1]], stdin=subprocess.PIPE))
+
+
+def discard_spares() -> None:
+    """Stop prewarmed processes no call took (their input closes: they exit without doing anything)."""
+    global _refills
+    _refills = 0
+    while _spares:
+        spare = _spares.pop()
+        with contextlib.suppress(OSError):
+            spare.stdin.close()  # type: ignore[union-attr]
+        try:
+            spare.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            _stop(spare)
+        if spare.stdout:
+            spare.stdout.close()
+
+
+atexit.register(discard_spares)
+
+
+def _popen(argv: list[str], *, stdin: int) -> subprocess.Popen:
     try:
-        proc = subprocess.Popen(
+        return subprocess.Popen(
             argv,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             start_new_session=True,  # so that a timeout stops Node and anything it started
             preexec_fn=signals.die_with_parent,
         )
@@ -61,6 +109,35 @@ def run(*args: str, echo: bool = True, timeout: float | None = None) -> CliResul
         raise StackError(
             f"cannot run the Directus CLI: {argv[0]} not found", "set TRM_DIRECTUS_CLI to the Directus CLI command"
         ) from None
+
+
+def _take_spare(args: tuple[str, ...]) -> subprocess.Popen | None:
+    """A prewarmed process, told to run `args`; None when there is none (or it died: the call starts cold)."""
+    global _refills
+    if not _spares:
+        return None
+    spare = _spares.pop(0)
+    try:
+        assert spare.stdin is not None and spare.poll() is None, "exited while waiting"
+        spare.stdin.write(json.dumps(list(args)) + "\n")
+        spare.stdin.close()
+    except (AssertionError, OSError) as exc:
+        output = spare.stdout.read() if spare.stdout and spare.poll() is not None else ""
+        console.warn(f"a prewarmed Directus CLI could not be used ({exc}); starting one cold. Its output: {output[-500:]}")
+        _stop(spare)
+        return None
+    if _refills > 0:
+        _refills -= 1
+        _spares.append(_popen([command()[0], str(WARM_SCRIPT), command()[1]], stdin=subprocess.PIPE))
+    return spare
+
+
+def run(*args: str, echo: bool = True, timeout: float | None = None) -> CliResult:
+    """Run the Directus CLI, echoing its output line by line (it is the boot log), and return it."""
+    timeout = deadlines.DIRECTUS_CLI.seconds() if timeout is None else timeout
+    argv = [*command(), *args]
+    t0 = time.monotonic()
+    proc = _take_spare(args) or _popen(argv, stdin=subprocess.DEVNULL)
     lines: list[str] = []
     assert proc.stdout is not None
     reader = threading.Thread(target=_pump, args=(proc.stdout, lines, echo), daemon=True)
