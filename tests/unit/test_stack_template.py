@@ -117,7 +117,7 @@ def test_the_toolchain_that_runs_the_steps_is_an_input(inputs, tmp_path, monkeyp
     assert template_key.key(inputs) == before
     edit(package / "bench" / "runner.py", "\n# edited\n")  # no boot step imports the benchmarks
     assert template_key.key(inputs) == before
-    for module in ("dbinit/runner.py", "stacks/base.py", "artifacts/sync.py", "commands/schema_apply.py"):
+    for module in ("dbinit/runner.py", "stacks/base.py", "artifacts/sync.py", "commands/schema_apply.py", "directus/warm.mjs"):
         edit(package / module, "\n# edited\n")
         assert template_key.key(inputs) != before, module
         before = template_key.key(inputs)

@@ -7,8 +7,8 @@ gets used, hence each input has its own unit test):
 - every file of the db-init directory, pre and post (names and bytes);
 - the schema snapshot and every system-artifact file the boot applies (access, UI), as the boot finds them;
 - the extension sources (or the files of a prepared extensions directory);
-- the toolchain that runs the steps: image/entrypoint.sh and every module of this package that the
-  step commands or the native stack import (their import closure, read from the sources: a change
+- the toolchain that runs the steps: image/entrypoint.sh, directus/warm.mjs, and every module of this
+  package that the step commands or the native stack import (their import closure, read from the sources: a change
   to, say, the course importer does not rebuild the template; one to the db-init runner does);
 - the PostgreSQL install: its bin directory, major version and the control files of its extensions
   (PostGIS, TimescaleDB versions), and the db-init mode that follows from them;
@@ -34,6 +34,10 @@ PACKAGE = Path(__file__).resolve().parents[1]
 # by name, the only import the sources do not spell out), and the stack that configures them.
 ROOTS = ("__main__", "cli", "commands.preflight", "commands.boot_steps", "commands.migrate", "commands.bootstrap",
          "commands.schema_apply", "stacks.native")  # fmt: skip
+
+
+# Files of the package the steps run that are not Python modules: the prewarmed Directus CLI's script.
+TOOLCHAIN_FILES = ("directus/warm.mjs",)
 
 
 def _digest(chunks: Iterable[bytes]) -> str:
@@ -142,6 +146,7 @@ class Inputs:
             "toolchain": _digest(
                 [str(f.relative_to(PACKAGE)).encode() + b"\0" + f.read_bytes() for f in toolchain_modules()]
                 + [file_digest(paths.repo_root() / "image" / "entrypoint.sh").encode()]
+                + [file_digest(PACKAGE / name).encode() for name in TOOLCHAIN_FILES]
             ),
             "postgres": f"{self.bindir} (major {Path(self.bindir).parent.name})",
             "postgres extensions": files_digest(install.sharedir / "extension", "*.control"),
