@@ -97,12 +97,13 @@ class World:
             )
             for _ in (0, 1)
         ]
-        used = {r["waypoint_type"] for r in api.get("/items/waypoint_radius_defaults", filter={"event_id": {"_eq": event}})}
-        for t in ("TC", "CP"):  # two types free: one for the reference row, one for the rows the cells create
-            if t in used:
-                where = {"event_id": {"_eq": event}, "waypoint_type": {"_eq": t}}
-                [row] = api.get("/items/waypoint_radius_defaults", filter=where)
-                api.delete(f"/items/waypoint_radius_defaults/{row['id']}")
+        # Two types: TC for the reference row, CP kept free for the rows the cells create (and delete). A TC
+        # row there already is another world's reference on the same stack (the access matrix's and the
+        # attacks' worlds share the seeded stack, in either order): it is shared, never deleted.
+        defaults = api.get("/items/waypoint_radius_defaults", filter={"event_id": {"_eq": event}})
+        radius = {r["waypoint_type"]: r["id"] for r in defaults}
+        if "CP" in radius:
+            api.delete(f"/items/waypoint_radius_defaults/{radius['CP']}")
         device = self.one("entry_devices", entry_id=entry["id"])["device_id"]
         o = Org(
             org,
@@ -133,6 +134,8 @@ class World:
             "entry_crew": self.one("entry_crew", entry_id=entry["id"])["id"],
             "entry_devices": self.one("entry_devices", entry_id=entry["id"])["id"],
         }
+        if "TC" in radius:
+            o.rows["waypoint_radius_defaults"] = radius["TC"]
         # a command to the organisation's reference device (no gateway holds it: it fails at once)
         o.rows["commands"] = api.post("/items/commands", {"device_id": device, "kind": "getgps"})["id"]
         self.settled(o.rows["commands"])

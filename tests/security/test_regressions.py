@@ -226,3 +226,21 @@ def test_5c_refusals_reveal_nothing_about_what_exists(world, people, fingerprint
         got = [call(dino, "PATCH", f"/items/{c}/{i}", {"notes": "x"}) for i in (rid, GHOST)]
         assert masked(got[0]) == masked(got[1]) and got[0][0] == 403, (c, got)
     unchanged(fingerprint, before, "a refused probe changed something")
+
+
+def test_a_second_world_on_the_same_stack_keeps_every_reference_row_of_the_first(world):
+    """Regression (2026-12-06, two test workers): the access matrix's world and this suite's share the seeded
+    stack; building one deleted the other's waypoint_radius_defaults reference row, so when this suite's world
+    was built first, test_payload_keys PATCHed a row that was gone (403 instead of 400). Whichever is built
+    second now shares that row."""
+    from tests.integration.access_world import World
+
+    World(world.api, world.url).build()
+    gone = [
+        f"{name} {c} {rid}: {status}"
+        for name, org in (("A", world.a), ("B", world.b))
+        for c, rid in org.rows.items()
+        if (status := call(world.api, "GET", f"/items/{c}/{rid}")[0]) != 200
+    ]
+    assert gone == []
+    assert "waypoint_radius_defaults" in world.a.rows and "waypoint_radius_defaults" in world.b.rows
