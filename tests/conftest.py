@@ -103,12 +103,41 @@ LONGEST = {
 }
 
 
+# The modules on the seeded stack (pytest.mark.stack("seeded"), and tests/security). Under xdist they are one
+# unit of work: one worker, one seeded stack, always in the order below, as in a one-process run.
+SEEDED_MODULES = ("tests/integration/test_access_matrix.py", "tests/integration/test_admin_ui.py", "tests/security/")
+
+
+def on_seeded_stack(module: str) -> bool:
+    return module.startswith(SEEDED_MODULES)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def weight(item: pytest.Item) -> float:
         module = item.nodeid.split("::")[0]
         return -1e9 if module.startswith("tests/unit/") else -LONGEST.get(module, 0)
 
     items.sort(key=weight)  # stable: tests keep their order within a module
+    for item in items:
+        marker = item.get_closest_marker("stack")
+        seeded = bool(marker and marker.args and marker.args[0] == "seeded")
+        if seeded and not on_seeded_stack(item.nodeid):
+            raise pytest.UsageError(f"{item.nodeid} is on the seeded stack: add its module to SEEDED_MODULES (tests/conftest.py)")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, except that the modules on the seeded stack are one unit (xdist's own `loadgroup`
+    cannot group them: it renames node ids, which pytest 9 no longer reads)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "seeded stack" if on_seeded_stack(module) else module
+
+    return ModuleScheduling(config, log)
 
 
 STACK_KINDS = ("own", "shared", "seeded", "empty")
