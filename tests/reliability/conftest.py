@@ -23,6 +23,7 @@ import pytest
 # report, and the test's status from every phase of it.
 _ROWS: dict[str, dict[str, str]] = {}
 FAULT = "fault-row"
+_STATUS: dict[str, str] = {}  # a test's status so far, from the reports of its phases
 WIDTHS = {"fault": 26, "status": 6, "outcome": 56, "data_lost": 28}  # 129 columns in all
 HEADERS = {"fault": "fault", "status": "result", "outcome": "outcome", "data_lost": "data lost"}
 
@@ -59,9 +60,6 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         status = _STATUS.pop(report.nodeid, "not run")
         if report.nodeid in _ROWS:
             _ROWS[report.nodeid]["status"] = status
-
-
-_STATUS: dict[str, str] = {}
 
 
 def render(rows: list[dict[str, str]]) -> list[str]:

@@ -53,16 +53,12 @@ def in_recovery(cluster) -> bool:
         return conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]
 
 
-def wait_promoted(cluster, timeout: float = PROMOTE_TIMEOUT) -> bool:
-    """Wait until the cluster accepts writes; True when it was replaying WAL (a restore)."""
-    seen: list[bool] = []
-
-    def promoted() -> bool:
-        seen.append(in_recovery(cluster))  # an error (not yet consistent) counts as not yet: wait_until retries
-        return not seen[-1]
-
-    proc.wait_until(promoted, timeout=timeout, step="recovery (WAL replay)", log=cluster.log, interval=0.5)
-    return any(seen)
+def wait_promoted(cluster, timeout: float = PROMOTE_TIMEOUT) -> None:
+    """Wait until the cluster accepts writes (a restore replays WAL first)."""
+    # an error (not yet consistent) counts as not yet: wait_until retries
+    proc.wait_until(
+        lambda: not in_recovery(cluster), timeout=timeout, step="recovery (WAL replay)", log=cluster.log, interval=0.5
+    )
 
 
 def backup_now(stack, kind: str = "incr") -> dict:

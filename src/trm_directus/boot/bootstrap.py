@@ -40,6 +40,11 @@ def pending_directus_migrations(dsn: str, migrations_dir: Path, custom_dir: Path
     return migration_versions(migrations_dir, custom_dir) - done
 
 
+def directus_installed(conn: psycopg.Connection) -> bool:
+    """Whether Directus's system tables exist in the database (its bootstrap ran)."""
+    return conn.execute("SELECT to_regclass('directus_collections') IS NOT NULL").fetchone()[0]
+
+
 def bootstrap(dsn: str, *, migrations_dir: Path | None, custom_dir: Path | None, force: bool = False) -> str:
     """Run Directus's bootstrap unless it provably has nothing to do; returns what happened."""
     if not force and migrations_dir and migrations_dir.is_dir():
@@ -55,7 +60,7 @@ def bootstrap(dsn: str, *, migrations_dir: Path | None, custom_dir: Path | None,
     result = directus_cli.run("bootstrap")
     directus_cli.require_ok(result, "bootstrap", must_contain="Done")
     with psycopg.connect(dsn, autocommit=True) as conn:
-        installed = conn.execute("SELECT to_regclass('directus_collections') IS NOT NULL").fetchone()[0]
+        installed = directus_installed(conn)
     if not installed:
         raise StackError(
             "Directus bootstrap reported success but directus_collections does not exist",

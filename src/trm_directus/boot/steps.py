@@ -43,7 +43,7 @@ from ..db import locks
 from ..db import settings as db
 from ..directus import cli as directus_cli
 from ..errors import ConfigError, TrmError
-from . import redis_wait
+from . import bootstrap, redis_wait
 
 STEPS = (
     (1, "db-init pre-schema", "TRM_CMD_MIGRATE_PRE"),
@@ -162,7 +162,7 @@ def run_steps(env: Mapping[str, str] | None = None) -> int:
                 )
             else:
                 console.info(f"boot lock {locks.BOOT_LOCK_ID} taken: steps 1-4 run while this boot holds it")
-            if conn.execute("SELECT to_regclass('directus_collections') IS NULL").fetchone()[0]:
+            if not bootstrap.directus_installed(conn):
                 # An empty database: the bootstrap and the schema apply will each call Directus's CLI.
                 # Their processes load Directus meanwhile (db-init, then the bootstrap runs).
                 directus_cli.prewarm(sum(own_cli_args(c) is not None for n, _, c in commands if n in (2, 3)))

@@ -72,7 +72,12 @@ def prewarm(calls: int) -> None:
         return
     _refills = calls - 1
     if not _spares:
-        _spares.append(_popen([command()[0], str(WARM_SCRIPT), command()[1]], stdin=subprocess.PIPE))
+        _spawn_spare()
+
+
+def _spawn_spare() -> None:
+    node, entry = command()
+    _spares.append(_popen([node, str(WARM_SCRIPT), entry], stdin=subprocess.PIPE))
 
 
 def discard_spares() -> None:
@@ -118,17 +123,18 @@ def _take_spare(args: tuple[str, ...]) -> subprocess.Popen | None:
         return None
     spare = _spares.pop(0)
     try:
-        assert spare.stdin is not None and spare.poll() is None, "exited while waiting"
+        if spare.stdin is None or spare.poll() is not None:
+            raise OSError(f"it exited while waiting (exit code {spare.returncode})")
         spare.stdin.write(json.dumps(list(args)) + "\n")
         spare.stdin.close()
-    except (AssertionError, OSError) as exc:
+    except OSError as exc:
         output = spare.stdout.read() if spare.stdout and spare.poll() is not None else ""
         console.warn(f"a prewarmed Directus CLI could not be used ({exc}); starting one cold. Its output: {output[-500:]}")
         _stop(spare)
         return None
     if _refills > 0:
         _refills -= 1
-        _spares.append(_popen([command()[0], str(WARM_SCRIPT), command()[1]], stdin=subprocess.PIPE))
+        _spawn_spare()
     return spare
 
 

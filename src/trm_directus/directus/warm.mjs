@@ -15,10 +15,12 @@ if (!entry) {
 	console.error('usage: node warm.mjs <Directus CLI entry script>');
 	process.exit(2);
 }
-const candidates = [join(dirname(entry), 'index.js'), join(dirname(entry), 'node_modules', '@directus', 'api', 'dist', 'cli', 'index.js')];
-const index = candidates.find((p) => existsSync(p) && (p !== candidates[0] || entry.endsWith('run.js')));
-if (!index) {
-	console.error(`warm.mjs: Directus's CLI module not found next to ${entry} (looked for ${candidates.join(', ')})`);
+// run.js sits beside the CLI module (@directus/api/dist/cli/); the image's cli.js beside node_modules.
+const index = entry.endsWith('run.js')
+	? join(dirname(entry), 'index.js')
+	: join(dirname(entry), 'node_modules', '@directus', 'api', 'dist', 'cli', 'index.js');
+if (!existsSync(index)) {
+	console.error(`warm.mjs: Directus's CLI module not found: ${index} (from ${entry})`);
 	process.exit(2);
 }
 const { createCli } = await import(pathToFileURL(index).href);

@@ -39,20 +39,23 @@ def start() -> Path:
     return Path(os.environ[SETTING])
 
 
-def counts(path: Path | None = None) -> Counter[str]:
+def _events(path: Path | None) -> list[tuple[str, str]]:
+    """(kind, test) per line of the tally; test is "" for a boot outside any test."""
     path = path or (Path(os.environ[SETTING]) if os.environ.get(SETTING) else None)
     if path is None or not path.exists():
-        return Counter()
-    return Counter(line.split("\t")[0].strip() for line in path.read_text().splitlines() if line.strip())
+        return []
+    return [
+        (kind.strip(), test) for kind, _, test in (line.partition("\t") for line in path.read_text().splitlines()) if kind.strip()
+    ]
+
+
+def counts(path: Path | None = None) -> Counter[str]:
+    return Counter(kind for kind, _ in _events(path))
 
 
 def by_test(kind: str, path: Path | None = None) -> Counter[str]:
     """How many boots of this kind each test made (lines without a test are counted under "")."""
-    path = path or (Path(os.environ[SETTING]) if os.environ.get(SETTING) else None)
-    if path is None or not path.exists():
-        return Counter()
-    rows = [line.rstrip("\n").split("\t") for line in path.read_text().splitlines() if line.strip()]
-    return Counter(row[1] if len(row) > 1 else "" for row in rows if row[0].strip() == kind)
+    return Counter(test for k, test in _events(path) if k == kind)
 
 
 def summary(path: Path | None = None) -> str:
